@@ -1,0 +1,96 @@
+"""Reading request parameters the way Mastodon does: query string, form (urlencoded or
+multipart) or JSON body, with `key[]` arrays and `a[b]` nesting; then validating them into a
+pydantic model, with a 422 and a readable message on failure."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+
+from parvis.api.errors import ApiError
+
+M = TypeVar("M", bound=BaseModel)
+MAX_BODY = 40 * 1024 * 1024
+
+
+def _put(target: dict[str, Any], key: str, value: Any) -> None:
+    """`a[]` -> list, `a[b]` -> nested dict, `a[0][b]` -> dict keyed by index."""
+    if "[" not in key or not key.endswith("]"):
+        target[key] = value
+        return
+    head, _, rest = key.partition("[")
+    inner, _, tail = rest.partition("]")
+    if inner == "" and tail == "":
+        current = target.setdefault(head, [])
+        if not isinstance(current, list):
+            current = target[head] = [current]
+        current.append(value)
+        return
+    sub = target.setdefault(head, {})
+    if not isinstance(sub, dict):
+        sub = target[head] = {}
+    _put(sub, inner + tail, value)
+
+
+def _from_pairs(pairs: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        _put(out, key, value)
+    return out
+
+
+async def read_params(request: Request, *, include_query: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = _from_pairs(request.query_params.multi_items()) if include_query else {}
+    if request.method in ("GET", "HEAD"):
+        return data
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise ApiError(413, "Request body is too large")
+        if raw.strip():
+            try:
+                parsed = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise ApiError(400, f"Malformed JSON body: {exc}") from None
+            if not isinstance(parsed, dict):
+                raise ApiError(422, "Validation failed: the JSON body must be an object")
+            data.update(parsed)
+    elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:
+            form = await request.form(max_files=8, max_fields=1000)
+        except Exception as exc:  # multipart parser errors carry no common base class
+            raise ApiError(400, f"Malformed form body: {exc}") from None
+        data.update(_from_pairs(form.multi_items()))
+    return data
+
+
+def validate(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            parts.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
+        raise ApiError(422, "Validation failed: " + "; ".join(parts)) from None
+
+
+def body_schema(model: type[BaseModel], *, multipart: bool = False) -> dict[str, Any]:
+    """openapi_extra documenting that an operation takes `model` as JSON or as a form."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    content = {"application/json": {"schema": schema}}
+    if multipart:
+        content = {"multipart/form-data": {"schema": schema}}
+    else:
+        content["application/x-www-form-urlencoded"] = {"schema": schema}
+    return {"requestBody": {"content": content, "required": False}}
+
+
+def is_upload(value: Any) -> bool:
+    return isinstance(value, UploadFile)

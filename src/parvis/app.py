@@ -1,0 +1,84 @@
+"""The composition root: the only place that picks concrete implementations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+
+from parvis.config import Settings
+from parvis.jobs.queue import HueyQueue, make_huey, start_embedded_worker
+from parvis.jobs.runtime import InlineQueue, Runtime
+from parvis.services.context import Clock, system_clock
+from parvis.storage.database import Database
+from parvis.storage.feeds import RedisFeedStore, SqlFeedStore
+from parvis.storage.files import LocalFiles
+from parvis.storage.migrate import upgrade
+from parvis.storage.store import FeedFactory, Stores
+
+log = logging.getLogger("parvis")
+
+
+@dataclass
+class Parvis:
+    settings: Settings
+    db: Database
+    runtime: Runtime
+    huey: Any | None = None
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build(settings: Settings | None = None, *, clock: Clock = system_clock,
+          migrate: bool = False) -> Parvis:
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.effective_database_url()
+    db = Database(url)
+    if migrate:
+        upgrade(db)
+    feed_factory: FeedFactory = SqlFeedStore
+    if settings.redis_url:
+        import redis  # optional dependency, only with REDIS_URL
+
+        client = redis.Redis.from_url(settings.redis_url)
+        redis_feeds = RedisFeedStore(client, settings.home_feed_cap)
+        feed_factory = lambda _conn: redis_feeds  # noqa: E731
+    stores = Stores(db, feed_factory)
+    files = LocalFiles(settings.media_dir)
+    ref: list[Runtime] = []
+    huey = None
+    if settings.jobs_immediate:
+        inline = InlineQueue()
+        runtime = Runtime(stores=stores, settings=settings, files=files, queue=inline, clock=clock)
+        inline.runtime = runtime
+    else:
+        huey = make_huey(settings, url)
+        runtime = Runtime(stores=stores, settings=settings, files=files,
+                          queue=HueyQueue(huey, ref), clock=clock)
+    ref.append(runtime)
+    return Parvis(settings=settings, db=db, runtime=runtime, huey=huey)
+
+
+def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = None) -> Starlette:
+    """The ASGI application: Mastodon API, OAuth, and (later) ActivityPub and the web app."""
+    from parvis.api.application import build_asgi
+
+    parvis = parvis or build(migrate=True)
+    start_worker = parvis.settings.embedded_worker if embedded_worker is None else embedded_worker
+    consumer = None
+
+    def on_startup() -> None:
+        nonlocal consumer
+        if start_worker and parvis.huey is not None:
+            consumer = start_embedded_worker(parvis.huey)
+
+    def on_shutdown() -> None:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+        parvis.close()
+
+    return build_asgi(parvis.runtime, on_startup=on_startup, on_shutdown=on_shutdown)

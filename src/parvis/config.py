@@ -1,0 +1,63 @@
+"""Settings, from the environment (PARVIS_*) — one DATABASE_URL (+ optional REDIS_URL) picks the backends."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RegistrationMode(StrEnum):
+    OPEN = "open"
+    APPROVAL = "approval"
+    CLOSED = "closed"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARVIS_", env_file=".env", extra="ignore")
+
+    domain: str = Field("localhost:8000", description="Public host name (and port) of this server.")
+    scheme: str = Field("http", description="http or https: how the public reaches this server.")
+    title: str = "Parvis"
+    description: str = "A public square: an open social network server."
+    contact_email: str = ""
+    data_dir: Path = Field(Path("data"), description="Where the SQLite file, media and queue live.")
+    database_url: str = Field("", validation_alias="DATABASE_URL")
+    redis_url: str = Field("", validation_alias="REDIS_URL")
+    registrations: RegistrationMode = RegistrationMode.OPEN
+    require_email_confirmation: bool = False
+    max_status_chars: int = 500
+    max_media_attachments: int = 4
+    max_upload_bytes: int = 16 * 1024 * 1024
+    home_feed_cap: int = 800
+    # Run background jobs inline (tests, scripts); otherwise a worker (thread or process) runs them.
+    jobs_immediate: bool = False
+    # Start a worker thread inside `parvis serve` (the one-machine setup).
+    embedded_worker: bool = True
+    rules: list[str] = Field(
+        default_factory=lambda: [
+            "Respect the law: illegal content is removed after notice.",
+            "No harassment, threats or incitement to violence.",
+            "Label automated accounts as bots.",
+        ]
+    )
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+            elif url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'parvis.sqlite3').resolve()}"

@@ -1,0 +1,189 @@
+"""Entities as storage hands them to services and edges: plain frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from parvis.domain.visibility import PostFacts, Visibility
+
+
+@dataclass(frozen=True)
+class ProfileField:
+    name: str
+    value: str  # source text
+    value_html: str = ""
+    verified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    domain: str | None
+    display_name: str
+    note: str
+    note_html: str
+    fields: tuple[ProfileField, ...]
+    locked: bool
+    bot: bool
+    discoverable: bool
+    indexable: bool
+    hide_collections: bool
+    uri: str
+    url: str
+    avatar_media_id: int | None
+    header_media_id: int | None
+    statuses_count: int
+    followers_count: int
+    following_count: int
+    last_status_at: datetime | None
+    suspended: bool
+    created_at: datetime
+    updated_at: datetime
+    avatar_key: str | None = None
+    header_key: str | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.domain is None
+
+    @property
+    def acct(self) -> str:
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+
+
+@dataclass(frozen=True)
+class User:
+    account_id: int
+    email: str
+    role: str
+    approved: bool
+    confirmed: bool
+    disabled: bool
+    locale: str
+    default_visibility: Visibility
+    default_sensitive: bool
+    default_language: str | None
+    created_at: datetime
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Media:
+    id: int
+    account_id: int
+    status_id: int | None
+    type: str
+    state: str
+    file_key: str | None
+    thumb_key: str | None
+    mime: str | None
+    remote_url: str | None
+    width: int | None
+    height: int | None
+    thumb_width: int | None
+    thumb_height: int | None
+    blurhash: str | None
+    description: str | None
+    focus_x: float
+    focus_y: float
+    error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Mention:
+    account_id: int
+    username: str
+    domain: str | None
+    url: str
+
+    @property
+    def acct(self) -> str:
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+
+
+@dataclass(frozen=True)
+class Status:
+    id: int
+    account: Account
+    uri: str
+    url: str | None
+    local: bool
+    in_reply_to_id: int | None
+    in_reply_to_account_id: int | None
+    reblog_of_id: int | None
+    text: str
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    visibility: Visibility
+    language: str | None
+    application_id: int | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+    created_at: datetime
+    edited_at: datetime | None
+    media: tuple[Media, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    tags: tuple[str, ...] = ()
+    reblog: Status | None = None
+    application_name: str | None = None
+    application_website: str | None = None
+
+    @property
+    def facts(self) -> PostFacts:
+        return PostFacts(
+            author_id=self.account.id,
+            visibility=self.visibility,
+            mentioned_ids=frozenset(m.account_id for m in self.mentions),
+            author_suspended=self.account.suspended,
+        )
+
+
+@dataclass(frozen=True)
+class ViewerFlags:
+    """What the viewer has done to a status (for favourited/reblogged/... in the API)."""
+
+    favourited: frozenset[int] = field(default_factory=frozenset)
+    reblogged: frozenset[int] = field(default_factory=frozenset)
+    bookmarked: frozenset[int] = field(default_factory=frozenset)
+    pinned: frozenset[int] = field(default_factory=frozenset)
+    muted_threads: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Relationship:
+    id: int
+    following: bool
+    showing_reblogs: bool
+    notifying: bool
+    languages: tuple[str, ...] | None
+    followed_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
+    muting_notifications: bool
+    requested: bool
+    requested_by: bool
+    domain_blocking: bool
+    endorsed: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    type: str
+    created_at: datetime
+    account: Account
+    status: Status | None

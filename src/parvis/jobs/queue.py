@@ -1,0 +1,62 @@
+"""Background jobs on Huey: SqliteHuey on one machine, RedisHuey when REDIS_URL is set,
+PostgresHuey when the database is PostgreSQL and there is no Redis."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+
+from parvis.jobs.registry import RETRIES
+from parvis.jobs.runtime import Runtime, run_job
+
+log = logging.getLogger("parvis.jobs")
+
+
+def make_huey(settings: Any, database_url: str) -> Huey:
+    if settings.redis_url:
+        return RedisHuey("parvis", url=settings.redis_url)
+    if database_url.startswith("postgresql"):
+        dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+        return PostgresHuey("parvis", dsn=dsn)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("parvis", filename=str(settings.data_dir / "queue.sqlite3"))
+
+
+class HueyQueue:
+    def __init__(self, huey: Huey, runtime_ref: list[Runtime]) -> None:
+        self.huey = huey
+        self._runtime_ref = runtime_ref
+        self._tasks = {}
+        for kind, retries in RETRIES.items():
+            self._tasks[kind] = huey.task(retries=retries, retry_delay=10, name=f"parvis.{kind}")(
+                self._handler(kind)
+            )
+        huey.periodic_task(crontab(minute="*/15"), name="parvis.periodic.trim_feeds")(
+            lambda: run_job(self._runtime_ref[0], "trim_feeds", {})
+        )
+
+    def _handler(self, kind: str) -> Any:
+        def handle(payload: dict[str, Any]) -> Any:
+            return run_job(self._runtime_ref[0], kind, payload)
+
+        return handle
+
+    def enqueue(self, kind: str, payload: dict[str, Any]) -> None:
+        self._tasks[kind](payload)
+
+
+class EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """A Huey consumer run from threads inside `parvis serve` (signals belong to the server)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def start_embedded_worker(huey: Huey, workers: int = 2) -> EmbeddedConsumer:
+    consumer = EmbeddedConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+    consumer.start()
+    log.info("embedded job worker started (%d threads)", workers)
+    return consumer

@@ -1,0 +1,51 @@
+"""Every kind of background job, by name. Each runs in its own unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from parvis.services import fanout, media, notifications
+from parvis.services.context import Work
+from parvis.services.media import Files
+
+Handler = Callable[..., Any]
+
+
+def _fanout(work: Work, files: Files, status_id: int) -> int:
+    return fanout.fan_out(work, status_id)
+
+
+def _backfill(work: Work, files: Files, account_id: int, author_id: int) -> int:
+    return fanout.backfill(work, account_id, author_id)
+
+
+def _notify_status(work: Work, files: Files, status_id: int) -> int:
+    return notifications.notify_status(work, status_id)
+
+
+def _notify(work: Work, files: Files, recipient_id: int, from_id: int, type: str,
+            status_id: int | None = None) -> int | None:
+    return notifications.notify(work, recipient_id, from_id, type, status_id)
+
+
+def _process_media(work: Work, files: Files, media_id: int) -> None:
+    media.process_pending(work, files, media_id)
+
+
+def _trim_feeds(work: Work, files: Files) -> int:
+    return work.store.feeds.trim(work.settings.home_feed_cap)
+
+
+JOBS: dict[str, Handler] = {
+    "fanout": _fanout,
+    "backfill_feed": _backfill,
+    "notify_status": _notify_status,
+    "notify": _notify,
+    "process_media": _process_media,
+    "trim_feeds": _trim_feeds,
+}
+
+# Retries per kind (Huey retries a failed job after `retry_delay` seconds).
+RETRIES: dict[str, int] = {"fanout": 5, "backfill_feed": 3, "notify_status": 3, "notify": 3,
+                           "process_media": 2, "trim_feeds": 0}

@@ -1,0 +1,64 @@
+"""The runtime every edge and job goes through: open a unit of work, run a use case, commit,
+then enqueue the jobs it asked for (never before the commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from parvis.config import Settings
+from parvis.jobs.registry import JOBS
+from parvis.services.context import Clock, Work, system_clock
+from parvis.services.media import Files
+from parvis.storage.store import Stores
+
+T = TypeVar("T")
+
+
+class Queue(Protocol):
+    def enqueue(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+
+class InlineQueue:
+    """Runs each job right away, in its own unit of work (tests, scripts, `jobs_immediate`)."""
+
+    def __init__(self) -> None:
+        self.runtime: Runtime | None = None
+
+    def enqueue(self, kind: str, payload: dict[str, Any]) -> None:
+        assert self.runtime is not None
+        run_job(self.runtime, kind, payload)
+
+
+@dataclass
+class Runtime:
+    stores: Stores
+    settings: Settings
+    files: Files
+    queue: Queue
+    clock: Clock = system_clock
+    hooks: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+
+    def write(self, use_case: Callable[[Work], T]) -> T:
+        with self.stores.write() as store:
+            work = Work(store=store, settings=self.settings, clock=self.clock)
+            result = use_case(work)
+        for kind, payload in work.jobs:
+            self.queue.enqueue(kind, payload)
+        return result
+
+    def read(self, use_case: Callable[[Work], T]) -> T:
+        with self.stores.read() as store:
+            work = Work(store=store, settings=self.settings, clock=self.clock)
+            result = use_case(work)
+        if work.jobs:
+            raise RuntimeError("a read-only use case asked for jobs")
+        return result
+
+
+def run_job(runtime: Runtime, kind: str, payload: dict[str, Any]) -> Any:
+    handler = JOBS.get(kind)
+    if handler is None:
+        raise LookupError(f"unknown job kind: {kind}")
+    return runtime.write(lambda work: handler(work, runtime.files, **payload))

@@ -1,0 +1,168 @@
+"""Precomputed home feeds (fan-out on write), capped per account.
+
+Two implementations behind one interface: a table in the application database (the default,
+SQLite or PostgreSQL) and Redis sorted sets (when REDIS_URL is set). Entries are
+(status id, author id); a feed is read newest first and trimmed to `cap` entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from parvis.storage.statuses import page
+from parvis.storage.tables import home_feed
+
+
+class FeedStore(Protocol):
+    def push(self, status_id: int, author_id: int, recipients: Iterable[int]) -> int: ...
+    def page(self, account_id: int, *, max_id: int | None, since_id: int | None,
+             min_id: int | None, limit: int) -> list[int]: ...
+    def remove_status(self, status_id: int, recipients: Iterable[int] | None = None) -> None: ...
+    def remove_author(self, account_id: int, author_id: int) -> None: ...
+    def add_author(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None: ...
+    def trim(self, cap: int) -> int: ...
+
+
+class SqlFeedStore:
+    BATCH = 2000
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def push(self, status_id: int, author_id: int, recipients: Iterable[int]) -> int:
+        rows = [{"account_id": r, "status_id": status_id, "author_id": author_id} for r in recipients]
+        for start in range(0, len(rows), self.BATCH):
+            self.conn.execute(insert(home_feed), rows[start : start + self.BATCH])
+        return len(rows)
+
+    def page(self, account_id: int, *, max_id: int | None, since_id: int | None,
+             min_id: int | None, limit: int) -> list[int]:
+        stmt = select(home_feed.c.status_id).where(home_feed.c.account_id == account_id)
+        stmt = page(stmt, home_feed.c.status_id, max_id=max_id, since_id=since_id, min_id=min_id,
+                    limit=limit)
+        return [r[0] for r in self.conn.execute(stmt)]
+
+    def remove_status(self, status_id: int, recipients: Iterable[int] | None = None) -> None:
+        self.conn.execute(delete(home_feed).where(home_feed.c.status_id == status_id))
+
+    def remove_author(self, account_id: int, author_id: int) -> None:
+        self.conn.execute(
+            delete(home_feed).where(
+                home_feed.c.account_id == account_id, home_feed.c.author_id == author_id
+            )
+        )
+
+    def add_author(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None:
+        if not status_ids:
+            return
+        have = {
+            r[0]
+            for r in self.conn.execute(
+                select(home_feed.c.status_id).where(
+                    home_feed.c.account_id == account_id, home_feed.c.status_id.in_(list(status_ids))
+                )
+            )
+        }
+        self.push_many(account_id, author_id, [s for s in status_ids if s not in have])
+
+    def push_many(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None:
+        rows = [{"account_id": account_id, "status_id": s, "author_id": author_id} for s in status_ids]
+        if rows:
+            self.conn.execute(insert(home_feed), rows)
+
+    def trim(self, cap: int) -> int:
+        """Drop entries beyond the newest `cap` of every over-full feed; returns rows removed."""
+        over = self.conn.execute(
+            select(home_feed.c.account_id)
+            .group_by(home_feed.c.account_id)
+            .having(func.count() > cap)
+        ).all()
+        removed = 0
+        for (account_id,) in over:
+            cutoff = self.conn.execute(
+                select(home_feed.c.status_id)
+                .where(home_feed.c.account_id == account_id)
+                .order_by(home_feed.c.status_id.desc())
+                .offset(cap - 1)
+                .limit(1)
+            ).scalar()
+            if cutoff is not None:
+                result = self.conn.execute(
+                    delete(home_feed).where(
+                        home_feed.c.account_id == account_id, home_feed.c.status_id < cutoff
+                    )
+                )
+                removed += result.rowcount or 0
+        return removed
+
+
+class RedisFeedStore:
+    """Home feeds as Redis sorted sets `parvis:feed:<account>` of "status:author" by status id."""
+
+    def __init__(self, client: Any, cap: int, prefix: str = "parvis:feed:") -> None:
+        self.redis = client
+        self.cap = cap
+        self.prefix = prefix
+
+    def _key(self, account_id: int) -> str:
+        return f"{self.prefix}{account_id}"
+
+    def push(self, status_id: int, author_id: int, recipients: Iterable[int]) -> int:
+        member = f"{status_id}:{author_id}"
+        count = 0
+        pipe = self.redis.pipeline(transaction=False)
+        for r in recipients:
+            key = self._key(r)
+            pipe.zadd(key, {member: status_id})
+            pipe.zremrangebyrank(key, 0, -self.cap - 1)
+            count += 1
+            if count % 1000 == 0:
+                pipe.execute()
+        pipe.execute()
+        return count
+
+    def page(self, account_id: int, *, max_id: int | None, since_id: int | None,
+             min_id: int | None, limit: int) -> list[int]:
+        key = self._key(account_id)
+        # Scores are doubles: fetch with a margin and filter on the exact integer ids.
+        hi = "+inf" if max_id is None else max_id
+        lo_id = min_id if min_id is not None else since_id
+        lo = "-inf" if lo_id is None else lo_id
+        raw = self.redis.zrevrangebyscore(key, hi, lo)
+        ids = sorted({int(m.decode().split(":")[0]) for m in raw}, reverse=True)
+        if max_id is not None:
+            ids = [i for i in ids if i < max_id]
+        if lo_id is not None:
+            ids = [i for i in ids if i > lo_id]
+        if min_id is not None:
+            return sorted(ids)[:limit]
+        return ids[:limit]
+
+    def remove_status(self, status_id: int, recipients: Iterable[int] | None = None) -> None:
+        if recipients is None:
+            return  # entries of deleted statuses are skipped at read time and trimmed by the cap
+        pipe = self.redis.pipeline(transaction=False)
+        for r in recipients:
+            key = self._key(r)
+            pipe.zremrangebyscore(key, status_id, status_id)
+        pipe.execute()
+
+    def remove_author(self, account_id: int, author_id: int) -> None:
+        key = self._key(account_id)
+        suffix = f":{author_id}"
+        doomed = [m for m in self.redis.zrange(key, 0, -1) if m.decode().endswith(suffix)]
+        if doomed:
+            self.redis.zrem(key, *doomed)
+
+    def add_author(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None:
+        if status_ids:
+            key = self._key(account_id)
+            self.redis.zadd(key, {f"{s}:{author_id}": s for s in status_ids})
+            self.redis.zremrangebyrank(key, 0, -self.cap - 1)
+
+    def trim(self, cap: int) -> int:
+        return 0  # trimmed on every push

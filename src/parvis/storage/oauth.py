@@ -1,0 +1,66 @@
+"""OAuth applications, authorization codes and access tokens (secrets stored as SHA-256 hashes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from parvis.storage.tables import oauth_apps, oauth_codes, oauth_tokens
+
+
+class OAuthStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_app(self, values: dict[str, Any]) -> None:
+        self.conn.execute(insert(oauth_apps).values(**values))
+
+    def app_by_client_id(self, client_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(oauth_apps).where(oauth_apps.c.client_id == client_id)
+        ).mappings().first()
+        return dict(row) if row else None
+
+    def app(self, app_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(select(oauth_apps).where(oauth_apps.c.id == app_id)).mappings().first()
+        return dict(row) if row else None
+
+    def add_code(self, values: dict[str, Any]) -> None:
+        self.conn.execute(insert(oauth_codes).values(**values))
+
+    def take_code(self, code_hash: str) -> dict[str, Any] | None:
+        """The code's row, deleted in the same step: a code works once."""
+        row = self.conn.execute(
+            select(oauth_codes).where(oauth_codes.c.code_hash == code_hash)
+        ).mappings().first()
+        if row is None:
+            return None
+        self.conn.execute(delete(oauth_codes).where(oauth_codes.c.code_hash == code_hash))
+        return dict(row)
+
+    def add_token(self, values: dict[str, Any]) -> None:
+        self.conn.execute(insert(oauth_tokens).values(**values))
+
+    def token(self, token_hash: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(oauth_tokens).where(oauth_tokens.c.token_hash == token_hash)
+        ).mappings().first()
+        return dict(row) if row else None
+
+    def revoke_token(self, token_hash: str, app_id: int, now: datetime) -> bool:
+        result = self.conn.execute(
+            update(oauth_tokens)
+            .where(oauth_tokens.c.token_hash == token_hash, oauth_tokens.c.app_id == app_id)
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
+
+    def revoke_all_for(self, account_id: int, now: datetime) -> None:
+        self.conn.execute(
+            update(oauth_tokens)
+            .where(oauth_tokens.c.account_id == account_id, oauth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )

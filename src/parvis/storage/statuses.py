@@ -1,0 +1,381 @@
+"""Statuses: writing them, and loading pages of them fully hydrated in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from parvis.domain.ids import new_id
+from parvis.domain.models import Media, Mention, Status
+from parvis.domain.visibility import Visibility
+from parvis.storage.accounts import AccountStore
+from parvis.storage.tables import (
+    accounts,
+    idempotency_keys,
+    media_attachments,
+    oauth_apps,
+    status_mentions,
+    status_tags,
+    statuses,
+    tags,
+)
+
+
+def media_from_row(r: Mapping[str, Any]) -> Media:
+    return Media(
+        id=r["id"],
+        account_id=r["account_id"],
+        status_id=r["status_id"],
+        type=r["type"],
+        state=r["state"],
+        file_key=r["file_key"],
+        thumb_key=r["thumb_key"],
+        mime=r["mime"],
+        remote_url=r["remote_url"],
+        width=r["width"],
+        height=r["height"],
+        thumb_width=r["thumb_width"],
+        thumb_height=r["thumb_height"],
+        blurhash=r["blurhash"],
+        description=r["description"],
+        focus_x=r["focus_x"],
+        focus_y=r["focus_y"],
+        error=r["error"],
+        created_at=r["created_at"],
+    )
+
+
+def page(
+    stmt: Select[Any],
+    id_col: Any,
+    *,
+    max_id: int | None,
+    since_id: int | None,
+    min_id: int | None,
+    limit: int,
+) -> Select[Any]:
+    """Mastodon paging on a time-ordered id: newest first, except with min_id (oldest first)."""
+    if max_id is not None:
+        stmt = stmt.where(id_col < max_id)
+    if since_id is not None:
+        stmt = stmt.where(id_col > since_id)
+    if min_id is not None:
+        return stmt.where(id_col > min_id).order_by(id_col.asc()).limit(limit)
+    return stmt.order_by(id_col.desc()).limit(limit)
+
+
+class StatusStore:
+    def __init__(self, conn: Connection, accounts_store: AccountStore) -> None:
+        self.conn = conn
+        self.accounts = accounts_store
+
+    # -- writing -------------------------------------------------------------------------
+
+    def insert(self, values: dict[str, Any]) -> None:
+        self.conn.execute(insert(statuses).values(**values))
+
+    def add_mentions(self, status_id: int, account_ids: Iterable[int]) -> None:
+        rows = [{"status_id": status_id, "account_id": a} for a in dict.fromkeys(account_ids)]
+        if rows:
+            self.conn.execute(insert(status_mentions), rows)
+
+    def tag_ids(self, names: Sequence[tuple[str, str]], now: Any) -> list[int]:
+        """Ids of (normalized, display) tags, creating the missing ones."""
+        ids: list[int] = []
+        for key, display in names:
+            found = self.conn.execute(select(tags.c.id).where(tags.c.name == key)).scalar()
+            if found is None:
+                found = new_id()
+                self.conn.execute(
+                    insert(tags).values(id=found, name=key, display_name=display, created_at=now)
+                )
+            ids.append(found)
+        return ids
+
+    def add_tags(self, status_id: int, tag_ids: Iterable[int]) -> None:
+        rows = [{"status_id": status_id, "tag_id": t} for t in dict.fromkeys(tag_ids)]
+        if rows:
+            self.conn.execute(insert(status_tags), rows)
+
+    def tag_id(self, key: str) -> int | None:
+        return self.conn.execute(select(tags.c.id).where(tags.c.name == key)).scalar()
+
+    def adjust_counts(self, status_id: int, **deltas: int) -> None:
+        values = {n: func.max(getattr(statuses.c, n) + d, 0) for n, d in deltas.items() if d}
+        if values:
+            self.conn.execute(update(statuses).where(statuses.c.id == status_id).values(**values))
+
+    def delete(self, status_id: int) -> None:
+        self.conn.execute(delete(statuses).where(statuses.c.id == status_id))
+
+    def reblogs_of(self, status_id: int) -> list[tuple[int, int]]:
+        """(reblog id, booster id) for every boost of a status."""
+        rows = self.conn.execute(
+            select(statuses.c.id, statuses.c.account_id).where(statuses.c.reblog_of_id == status_id)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def reblog_by(self, account_id: int, status_id: int) -> int | None:
+        return self.conn.execute(
+            select(statuses.c.id).where(
+                statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id
+            )
+        ).scalar()
+
+    def attach_media(self, status_id: int, media_ids: Sequence[int]) -> None:
+        if media_ids:
+            self.conn.execute(
+                update(media_attachments)
+                .where(media_attachments.c.id.in_(list(media_ids)))
+                .values(status_id=status_id)
+            )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def exists(self, status_id: int) -> bool:
+        return self.conn.execute(select(statuses.c.id).where(statuses.c.id == status_id)).first() is not None
+
+    def get(self, status_id: int) -> Status | None:
+        return self.load([status_id]).get(status_id)
+
+    def load(self, ids: Iterable[int]) -> dict[int, Status]:
+        """Statuses by id with their account, media, mentions, tags, app and boosted status."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        rows = list(self.conn.execute(select(statuses).where(statuses.c.id.in_(wanted))).mappings())
+        reblog_ids = {r["reblog_of_id"] for r in rows if r["reblog_of_id"]}
+        originals = self.load(reblog_ids - set(wanted)) if reblog_ids else {}
+        all_ids = [r["id"] for r in rows]
+        account_map = self.accounts.get_many(r["account_id"] for r in rows)
+        media = self._media_for(all_ids)
+        mentions = self._mentions_for(all_ids)
+        tag_map = self._tags_for(all_ids)
+        apps = self._apps_for({r["application_id"] for r in rows if r["application_id"]})
+        built: dict[int, Status] = {}
+        for r in rows:
+            app = apps.get(r["application_id"]) if r["application_id"] else None
+            built[r["id"]] = Status(
+                id=r["id"],
+                account=account_map[r["account_id"]],
+                uri=r["uri"],
+                url=r["url"],
+                local=r["local"],
+                in_reply_to_id=r["in_reply_to_id"],
+                in_reply_to_account_id=r["in_reply_to_account_id"],
+                reblog_of_id=r["reblog_of_id"],
+                text=r["text"],
+                content=r["content"],
+                spoiler_text=r["spoiler_text"],
+                sensitive=r["sensitive"],
+                visibility=Visibility(r["visibility"]),
+                language=r["language"],
+                application_id=r["application_id"],
+                replies_count=r["replies_count"],
+                reblogs_count=r["reblogs_count"],
+                favourites_count=r["favourites_count"],
+                created_at=r["created_at"],
+                edited_at=r["edited_at"],
+                media=tuple(media.get(r["id"], ())),
+                mentions=tuple(mentions.get(r["id"], ())),
+                tags=tuple(tag_map.get(r["id"], ())),
+                application_name=app[0] if app else None,
+                application_website=app[1] if app else None,
+            )
+        for sid, status in list(built.items()):
+            if status.reblog_of_id:
+                original = built.get(status.reblog_of_id) or originals.get(status.reblog_of_id)
+                if original is None:  # the boosted status is gone: so is the boost
+                    del built[sid]
+                else:
+                    built[sid] = replace(status, reblog=original)
+        return built
+
+    def _media_for(self, status_ids: list[int]) -> dict[int, list[Media]]:
+        out: dict[int, list[Media]] = defaultdict(list)
+        rows = self.conn.execute(
+            select(media_attachments)
+            .where(media_attachments.c.status_id.in_(status_ids))
+            .order_by(media_attachments.c.id)
+        ).mappings()
+        for r in rows:
+            out[r["status_id"]].append(media_from_row(r))
+        return out
+
+    def _mentions_for(self, status_ids: list[int]) -> dict[int, list[Mention]]:
+        out: dict[int, list[Mention]] = defaultdict(list)
+        rows = self.conn.execute(
+            select(
+                status_mentions.c.status_id,
+                accounts.c.id,
+                accounts.c.username,
+                accounts.c.domain,
+                accounts.c.url,
+            )
+            .join(accounts, accounts.c.id == status_mentions.c.account_id)
+            .where(status_mentions.c.status_id.in_(status_ids))
+        )
+        for sid, aid, username, domain, url in rows:
+            out[sid].append(Mention(account_id=aid, username=username, domain=domain, url=url))
+        return out
+
+    def _tags_for(self, status_ids: list[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = defaultdict(list)
+        rows = self.conn.execute(
+            select(status_tags.c.status_id, tags.c.name)
+            .join(tags, tags.c.id == status_tags.c.tag_id)
+            .where(status_tags.c.status_id.in_(status_ids))
+        )
+        for sid, name in rows:
+            out[sid].append(name)
+        return out
+
+    def _apps_for(self, app_ids: set[int]) -> dict[int, tuple[str, str | None]]:
+        if not app_ids:
+            return {}
+        rows = self.conn.execute(
+            select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website).where(
+                oauth_apps.c.id.in_(list(app_ids))
+            )
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    # -- id queries for timelines (candidates; visibility is applied by the caller) --------
+
+    def account_timeline_ids(
+        self,
+        account_id: int,
+        *,
+        exclude_replies: bool,
+        exclude_reblogs: bool,
+        only_media: bool,
+        tagged: int | None,
+        visibilities: Sequence[str],
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[int]:
+        stmt = select(statuses.c.id).where(
+            statuses.c.account_id == account_id, statuses.c.visibility.in_(list(visibilities))
+        )
+        if exclude_replies:
+            stmt = stmt.where(
+                (statuses.c.in_reply_to_id.is_(None))
+                | (statuses.c.in_reply_to_account_id == account_id)
+            )
+        if exclude_reblogs:
+            stmt = stmt.where(statuses.c.reblog_of_id.is_(None))
+        if only_media:
+            stmt = stmt.where(
+                select(media_attachments.c.id)
+                .where(media_attachments.c.status_id == statuses.c.id)
+                .exists()
+            )
+        if tagged is not None:
+            stmt = stmt.where(
+                select(status_tags.c.status_id)
+                .where(and_(status_tags.c.status_id == statuses.c.id, status_tags.c.tag_id == tagged))
+                .exists()
+            )
+        stmt = page(stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        return [r[0] for r in self.conn.execute(stmt)]
+
+    def public_ids(
+        self,
+        *,
+        local: bool | None,
+        only_media: bool,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[int]:
+        stmt = select(statuses.c.id).where(
+            statuses.c.visibility == Visibility.PUBLIC.value, statuses.c.reblog_of_id.is_(None)
+        )
+        if local is not None:
+            stmt = stmt.where(statuses.c.local == local)
+        if only_media:
+            stmt = stmt.where(
+                select(media_attachments.c.id)
+                .where(media_attachments.c.status_id == statuses.c.id)
+                .exists()
+            )
+        stmt = page(stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        return [r[0] for r in self.conn.execute(stmt)]
+
+    def tag_ids_page(
+        self,
+        tag_id: int,
+        *,
+        local: bool | None,
+        only_media: bool,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[int]:
+        stmt = (
+            select(statuses.c.id)
+            .join(status_tags, status_tags.c.status_id == statuses.c.id)
+            .where(status_tags.c.tag_id == tag_id, statuses.c.visibility == Visibility.PUBLIC.value)
+        )
+        if local is not None:
+            stmt = stmt.where(statuses.c.local == local)
+        if only_media:
+            stmt = stmt.where(
+                select(media_attachments.c.id)
+                .where(media_attachments.c.status_id == statuses.c.id)
+                .exists()
+            )
+        stmt = page(stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        return [r[0] for r in self.conn.execute(stmt)]
+
+    def thread_ids(self, root_id: int) -> list[int]:
+        rows = self.conn.execute(
+            select(statuses.c.id)
+            .where((statuses.c.thread_root_id == root_id) | (statuses.c.id == root_id))
+            .order_by(statuses.c.id)
+            .limit(4096)
+        )
+        return [r[0] for r in rows]
+
+    def thread_root_of(self, status_id: int) -> int | None:
+        row = self.conn.execute(
+            select(statuses.c.thread_root_id).where(statuses.c.id == status_id)
+        ).first()
+        if row is None:
+            return None
+        return row[0] or status_id
+
+    def parent_and_root(self, status_id: int) -> tuple[int, int | None, int] | None:
+        """(account id, thread root id or None, id) of a status, to reply to it."""
+        row = self.conn.execute(
+            select(statuses.c.account_id, statuses.c.thread_root_id, statuses.c.id).where(
+                statuses.c.id == status_id
+            )
+        ).first()
+        return (row[0], row[1], row[2]) if row else None
+
+    # -- idempotency ---------------------------------------------------------------------
+
+    def idempotent(self, account_id: int, key: str) -> int | None:
+        return self.conn.execute(
+            select(idempotency_keys.c.status_id).where(
+                idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key
+            )
+        ).scalar()
+
+    def remember_idempotency(self, account_id: int, key: str, status_id: int, now: Any) -> None:
+        self.conn.execute(
+            insert(idempotency_keys).values(
+                account_id=account_id, key=key, status_id=status_id, created_at=now
+            )
+        )

@@ -1,0 +1,74 @@
+"""Plain builders for tests: register apps and users through the real API."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.testclient import TestClient
+
+_seq = itertools.count(1)
+ALL_SCOPES = "read write follow push"
+
+
+@dataclass
+class User:
+    client: TestClient
+    token: str
+    id: str
+    username: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers, **kw)
+
+    def post(self, path: str, **kw: Any) -> Any:
+        return self.client.post(path, headers=self.headers, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Any:
+        return self.client.patch(path, headers=self.headers, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.client.delete(path, headers=self.headers, **kw)
+
+    def status(self, text: str, **fields: Any) -> dict[str, Any]:
+        r = self.post("/api/v1/statuses", json={"status": text, **fields})
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+
+def make_app(client: TestClient, scopes: str = ALL_SCOPES) -> dict[str, Any]:
+    r = client.post("/api/v1/apps", data={"client_name": "tests", "redirect_uris":
+                                          "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def app_token(client: TestClient, app: dict[str, Any], scopes: str = ALL_SCOPES) -> str:
+    r = client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                          "client_id": app["client_id"],
+                                          "client_secret": app["client_secret"], "scope": scopes})
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def make_user(client: TestClient, username: str | None = None, *, scopes: str = ALL_SCOPES,
+              locked: bool = False) -> User:
+    username = username or f"user{next(_seq)}"
+    app = make_app(client, scopes)
+    token = app_token(client, app, scopes)
+    r = client.post("/api/v1/accounts", headers={"Authorization": f"Bearer {token}"},
+                    data={"username": username, "email": f"{username}@example.org",
+                          "password": "correct horse battery", "agreement": "true"})
+    assert r.status_code == 200, r.text
+    user_token = r.json()["access_token"]
+    me = client.get("/api/v1/accounts/verify_credentials",
+                    headers={"Authorization": f"Bearer {user_token}"}).json()
+    user = User(client, user_token, me["id"], username)
+    if locked:
+        assert user.patch("/api/v1/accounts/update_credentials", data={"locked": "true"}).status_code == 200
+    return user

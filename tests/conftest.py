@@ -1,0 +1,91 @@
+"""Shared fixtures: a real Parvis on a real database (SQLite always; PostgreSQL when
+PARVIS_TEST_POSTGRES_URL is set), driven through its real HTTP interface."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from parvis.app import Parvis, build, create_app
+from parvis.config import Settings
+from parvis.storage.database import Database
+from parvis.storage.migrate import upgrade
+from parvis.storage.tables import metadata
+
+POSTGRES_URL = os.environ.get("PARVIS_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("PARVIS_TEST_REDIS_URL", "")
+REQUIRE_SERVICES = os.environ.get("PARVIS_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(what: str, var: str) -> None:
+    message = f"{what} not configured: set {var} to run this suite"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (PARVIS_REQUIRE_SERVICES=1: services are required here)")
+    pytest.skip(message)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[Database]:
+    if not POSTGRES_URL:
+        service_missing("PostgreSQL", "PARVIS_TEST_POSTGRES_URL")
+    db = Database(POSTGRES_URL)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+def truncate_all(db: Database) -> None:
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "domain": "parvis.test",
+        "scheme": "https",
+        "data_dir": tmp_path / "data",
+        "jobs_immediate": True,
+        "embedded_worker": False,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def parvis(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Parvis]:
+    overrides: dict[str, Any] = getattr(request, "param", {}) or {}
+    if backend == "postgres":
+        db: Database = request.getfixturevalue("postgres_db")
+        truncate_all(db)
+        settings = make_settings(tmp_path, database_url=POSTGRES_URL, **overrides)
+        instance = build(settings)
+    else:
+        settings = make_settings(tmp_path, **overrides)
+        instance = build(settings, migrate=True)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def client(parvis: Parvis) -> Iterator[TestClient]:
+    app = create_app(parvis, embedded_worker=False)
+    with TestClient(app, base_url="https://parvis.test") as c:
+        yield c
