@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from parvis import __version__
 from parvis.api import errors
-from parvis.api import accounts, oauth, statuses, timelines
+from parvis.api import accounts, instance, media, notifications, oauth, search, statuses, timelines
 from parvis.jobs.runtime import Runtime
 
 STATIC = Path(__file__).with_name("static")
@@ -41,7 +41,7 @@ def build_asgi(runtime: Runtime, *, on_startup: Callable[[], None] | None = None
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (oauth, accounts, statuses, timelines):
+    for module in (oauth, accounts, statuses, timelines, notifications, media, search, instance):
         app.include_router(module.router)
     runtime.settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=runtime.settings.media_dir), name="media")
