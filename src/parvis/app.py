@@ -6,8 +6,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+
 from starlette.applications import Starlette
 
+from parvis.api.application import build_asgi
 from parvis.config import Settings
 from parvis.jobs.queue import HueyQueue, make_huey, start_embedded_worker
 from parvis.jobs.runtime import InlineQueue, Runtime
@@ -42,8 +45,6 @@ def build(settings: Settings | None = None, *, clock: Clock = system_clock,
         upgrade(db)
     feed_factory: FeedFactory = SqlFeedStore
     if settings.redis_url:
-        import redis  # optional dependency, only with REDIS_URL
-
         client = redis.Redis.from_url(settings.redis_url)
         redis_feeds = RedisFeedStore(client, settings.home_feed_cap)
         feed_factory = lambda _conn: redis_feeds  # noqa: E731
@@ -65,8 +66,6 @@ def build(settings: Settings | None = None, *, clock: Clock = system_clock,
 
 def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = None) -> Starlette:
     """The ASGI application: Mastodon API, OAuth, and (later) ActivityPub and the web app."""
-    from parvis.api.application import build_asgi
-
     parvis = parvis or build(migrate=True)
     start_worker = parvis.settings.embedded_worker if embedded_worker is None else embedded_worker
     consumer = None
