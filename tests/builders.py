@@ -42,33 +42,61 @@ class User:
 
 
 def make_app(client: TestClient, scopes: str = ALL_SCOPES) -> dict[str, Any]:
-    r = client.post("/api/v1/apps", data={"client_name": "tests", "redirect_uris":
-                                          "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes})
+    r = client.post(
+        "/api/v1/apps",
+        data={
+            "client_name": "tests",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": scopes,
+        },
+    )
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
 def app_token(client: TestClient, app: dict[str, Any], scopes: str = ALL_SCOPES) -> str:
-    r = client.post("/oauth/token", data={"grant_type": "client_credentials",
-                                          "client_id": app["client_id"],
-                                          "client_secret": app["client_secret"], "scope": scopes})
+    r = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scopes,
+        },
+    )
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
 
 
-def make_user(client: TestClient, username: str | None = None, *, scopes: str = ALL_SCOPES,
-              locked: bool = False) -> User:
+def make_user(
+    client: TestClient,
+    username: str | None = None,
+    *,
+    scopes: str = ALL_SCOPES,
+    locked: bool = False,
+) -> User:
     username = username or f"user{next(_seq)}"
     app = make_app(client, scopes)
     token = app_token(client, app, scopes)
-    r = client.post("/api/v1/accounts", headers={"Authorization": f"Bearer {token}"},
-                    data={"username": username, "email": f"{username}@example.org",
-                          "password": "correct horse battery", "agreement": "true"})
+    r = client.post(
+        "/api/v1/accounts",
+        headers={"Authorization": f"Bearer {token}"},
+        data={
+            "username": username,
+            "email": f"{username}@example.org",
+            "password": "correct horse battery",
+            "agreement": "true",
+        },
+    )
     assert r.status_code == 200, r.text
     user_token = r.json()["access_token"]
-    me = client.get("/api/v1/accounts/verify_credentials",
-                    headers={"Authorization": f"Bearer {user_token}"}).json()
+    me = client.get(
+        "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {user_token}"}
+    ).json()
     user = User(client, user_token, me["id"], username)
     if locked:
-        assert user.patch("/api/v1/accounts/update_credentials", data={"locked": "true"}).status_code == 200
+        assert (
+            user.patch("/api/v1/accounts/update_credentials", data={"locked": "true"}).status_code
+            == 200
+        )
     return user

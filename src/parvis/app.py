@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-
 from starlette.applications import Starlette
 
 from parvis.api.application import build_asgi
@@ -35,8 +34,9 @@ class Parvis:
         self.db.dispose()
 
 
-def build(settings: Settings | None = None, *, clock: Clock = system_clock,
-          migrate: bool = False) -> Parvis:
+def build(
+    settings: Settings | None = None, *, clock: Clock = system_clock, migrate: bool = False
+) -> Parvis:
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.effective_database_url()
@@ -58,8 +58,9 @@ def build(settings: Settings | None = None, *, clock: Clock = system_clock,
         inline.runtime = runtime
     else:
         huey = make_huey(settings, url)
-        runtime = Runtime(stores=stores, settings=settings, files=files,
-                          queue=HueyQueue(huey, ref), clock=clock)
+        runtime = Runtime(
+            stores=stores, settings=settings, files=files, queue=HueyQueue(huey, ref), clock=clock
+        )
     ref.append(runtime)
     return Parvis(settings=settings, db=db, runtime=runtime, huey=huey)
 

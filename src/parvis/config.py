@@ -1,4 +1,4 @@
-"""Settings, from the environment (PARVIS_*) — one DATABASE_URL (+ optional REDIS_URL) picks the backends."""
+"""Settings from the environment (PARVIS_*): one DATABASE_URL (+ REDIS_URL) picks the backends."""
 
 from __future__ import annotations
 

@@ -64,31 +64,62 @@ class CredentialsForm(BaseModel):
 def me_json(work: Work, account: Account) -> dict[str, Any]:
     user = work.store.accounts.user(account.id)
     assert user is not None
-    requests = len(work.store.social.edge_page("follow_requests", target_id=account.id,
-                                               max_id=None, since_id=None, min_id=None, limit=1000))
-    src = source_json(account, user.default_visibility.value, user.default_sensitive,
-                      user.default_language, requests)
+    requests = len(
+        work.store.social.edge_page(
+            "follow_requests",
+            target_id=account.id,
+            max_id=None,
+            since_id=None,
+            min_id=None,
+            limit=1000,
+        )
+    )
+    src = source_json(
+        account,
+        user.default_visibility.value,
+        user.default_sensitive,
+        user.default_language,
+        requests,
+    )
     out = account_json(account, work.settings, source=src)
-    out["role"] = {"id": user.role, "name": user.role, "permissions": "0", "color": "",
-                   "highlighted": False}
+    out["role"] = {
+        "id": user.role,
+        "name": user.role,
+        "permissions": "0",
+        "color": "",
+        "highlighted": False,
+    }
     return out
 
 
-@router.post("/api/v1/accounts", response_model=schemas.Token,
-             openapi_extra=body_schema(RegisterForm))
+@router.post(
+    "/api/v1/accounts", response_model=schemas.Token, openapi_extra=body_schema(RegisterForm)
+)
 async def register(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     form = validate(RegisterForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:
         info = auth.app_or_user(work, token, "write:accounts")
-        user = accounts.register(work, accounts.Registration(
-            username=form.username, email=form.email, password=form.password,
-            agreement=form.agreement, locale=form.locale, reason=form.reason))
+        user = accounts.register(
+            work,
+            accounts.Registration(
+                username=form.username,
+                email=form.email,
+                password=form.password,
+                agreement=form.agreement,
+                locale=form.locale,
+                reason=form.reason,
+            ),
+        )
         app_row = work.store.oauth.app(info.app_id) if info.app_id else None
         scopes = frozenset(app_row["scopes"].split()) if app_row else frozenset({"read"})
         issued = oauth.issue_token(work, info.app_id, user.account_id, scopes)
-        return {"access_token": issued.access_token, "token_type": "Bearer",
-                "scope": " ".join(sorted(scopes)), "created_at": issued.created_at}
+        return {
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "scope": " ".join(sorted(scopes)),
+            "created_at": issued.created_at,
+        }
 
     return json_response(await in_thread(rt.write, run))
 
@@ -116,8 +147,11 @@ def _fields(raw: Any) -> list[tuple[str, str]] | None:
     return out
 
 
-@router.patch("/api/v1/accounts/update_credentials", response_model=schemas.CredentialAccount,
-              openapi_extra=body_schema(CredentialsForm))
+@router.patch(
+    "/api/v1/accounts/update_credentials",
+    response_model=schemas.CredentialAccount,
+    openapi_extra=body_schema(CredentialsForm),
+)
 async def update_credentials(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     data = await read_params(request, include_query=False)
     uploads = {k: data.pop(k) for k in ("avatar", "header") if isinstance(data.get(k), UploadFile)}
@@ -132,8 +166,9 @@ async def update_credentials(request: Request, rt: RuntimeDep, token: TokenDep) 
         me = auth.user(work, token, "write:accounts")
         media_ids = {}
         for slot, blob in blobs.items():
-            up = media.upload(work, rt.files, me.account_id, media.Upload(data=blob),
-                              allow_async=False)
+            up = media.upload(
+                work, rt.files, me.account_id, media.Upload(data=blob), allow_async=False
+            )
             media_ids[f"{slot}_media_id"] = up.id
 
         def opt_str(key: str) -> str | None:
@@ -142,12 +177,19 @@ async def update_credentials(request: Request, rt: RuntimeDep, token: TokenDep) 
 
         sensitive = source.get("sensitive")
         upd = accounts.ProfileUpdate(
-            display_name=form.display_name, note=form.note, locked=form.locked, bot=form.bot,
-            discoverable=form.discoverable, indexable=form.indexable,
-            hide_collections=form.hide_collections, fields=_fields(form.fields_attributes),
-            default_visibility=opt_str("privacy"), default_language=opt_str("language"),
-            default_sensitive=None if sensitive is None else str(sensitive).lower() in
-            ("true", "1", "on"),
+            display_name=form.display_name,
+            note=form.note,
+            locked=form.locked,
+            bot=form.bot,
+            discoverable=form.discoverable,
+            indexable=form.indexable,
+            hide_collections=form.hide_collections,
+            fields=_fields(form.fields_attributes),
+            default_visibility=opt_str("privacy"),
+            default_language=opt_str("language"),
+            default_sensitive=None
+            if sensitive is None
+            else str(sensitive).lower() in ("true", "1", "on"),
             **media_ids,
         )
         return me_json(work, accounts.update_profile(work, me.account_id, upd))
@@ -156,23 +198,26 @@ async def update_credentials(request: Request, rt: RuntimeDep, token: TokenDep) 
 
 
 @router.get("/api/v1/accounts/relationships", response_model=list[schemas.Relationship])
-def relationships(rt: RuntimeDep, token: TokenDep,
-                  id: Annotated[list[str] | None, Query(alias="id[]")] = None) -> Response:
+def relationships(
+    rt: RuntimeDep, token: TokenDep, id: Annotated[list[str] | None, Query(alias="id[]")] = None
+) -> Response:
     wanted = ids_param(id)
 
     def run(work: Work) -> list[dict[str, Any]]:
         me = auth.user(work, token, "read:follows")
         known = work.store.accounts.get_many(wanted)
-        rels = work.store.social.relationships(me.account_id, [i for i in wanted if i in known],
-                                               work.now())
+        rels = work.store.social.relationships(
+            me.account_id, [i for i in wanted if i in known], work.now()
+        )
         return [relationship_json(r) for r in rels]
 
     return json_response(rt.read(run))
 
 
 @router.get("/api/v1/accounts/lookup", response_model=schemas.Account)
-def lookup(acct: Annotated[str, Query(max_length=400)], rt: RuntimeDep, token: TokenDep
-           ) -> Response:
+def lookup(
+    acct: Annotated[str, Query(max_length=400)], rt: RuntimeDep, token: TokenDep
+) -> Response:
     def run(work: Work) -> dict[str, Any]:
         auth.maybe_user(work, token, "read:accounts")
         return account_json(accounts.lookup(work, acct), work.settings)
@@ -181,16 +226,25 @@ def lookup(acct: Annotated[str, Query(max_length=400)], rt: RuntimeDep, token: T
 
 
 @router.get("/api/v1/accounts/search", response_model=list[schemas.Account])
-def search_accounts(q: Annotated[str, Query(max_length=400)], rt: RuntimeDep, token: TokenDep,
-                    limit: Annotated[int, Query(ge=1, le=80)] = 40,
-                    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-                    resolve: bool = False, following: bool = False) -> Response:
+def search_accounts(
+    q: Annotated[str, Query(max_length=400)],
+    rt: RuntimeDep,
+    token: TokenDep,
+    limit: Annotated[int, Query(ge=1, le=80)] = 40,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    resolve: bool = False,
+    following: bool = False,
+) -> Response:
     def run(work: Work) -> list[dict[str, Any]]:
         me = auth.maybe_user(work, token, "read:accounts")
         found = work.store.accounts.search(q, limit=limit, offset=offset)
         if following and me:
-            rels = {r.id: r for r in work.store.social.relationships(
-                me.account_id, [a.id for a in found], work.now())}
+            rels = {
+                r.id: r
+                for r in work.store.social.relationships(
+                    me.account_id, [a.id for a in found], work.now()
+                )
+            }
             found = [a for a in found if rels[a.id].following]
         return [account_json(a, work.settings) for a in found]
 
@@ -210,21 +264,37 @@ def get_account(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
 
 
 @router.get("/api/v1/accounts/{id}/statuses", response_model=list[schemas.Status])
-def account_statuses(id: str, request: Request, rt: RuntimeDep, token: TokenDep,
-                     max_id: str | None = None, since_id: str | None = None,
-                     min_id: str | None = None, limit: Limit = None, only_media: bool = False,
-                     exclude_replies: bool = False, exclude_reblogs: bool = False,
-                     pinned: bool = False, tagged: Annotated[str | None, Query(max_length=200)] = None
-                     ) -> Response:
+def account_statuses(
+    id: str,
+    request: Request,
+    rt: RuntimeDep,
+    token: TokenDep,
+    max_id: str | None = None,
+    since_id: str | None = None,
+    min_id: str | None = None,
+    limit: Limit = None,
+    only_media: bool = False,
+    exclude_replies: bool = False,
+    exclude_reblogs: bool = False,
+    pinned: bool = False,
+    tagged: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
     page = paging(max_id, since_id, min_id, limit)
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
         me = auth.maybe_user(work, token, "read:statuses")
         viewer = me.account_id if me else None
         result = timelines.account_statuses(
-            work, viewer, path_id(id), page, exclude_replies=exclude_replies,
-            exclude_reblogs=exclude_reblogs, only_media=only_media, pinned=pinned,
-            tagged=tagged.lstrip("#").lower() if tagged else None)
+            work,
+            viewer,
+            path_id(id),
+            page,
+            exclude_replies=exclude_replies,
+            exclude_reblogs=exclude_reblogs,
+            only_media=only_media,
+            pinned=pinned,
+            tagged=tagged.lstrip("#").lower() if tagged else None,
+        )
         body = [status_json(s, result.flags, work.settings, viewer) for s in result.statuses]
         return body, link_header(request, result.first_id, result.last_id)
 
@@ -232,28 +302,44 @@ def account_statuses(id: str, request: Request, rt: RuntimeDep, token: TokenDep,
     return json_response(body, headers=headers)
 
 
-def _account_list(kind: str, direction: str, scope: str, *, own: bool
-                  ) -> Callable[..., Response]:
+def _account_list(kind: str, direction: str, scope: str, *, own: bool) -> Callable[..., Response]:
     """Followers/following of an account, or the viewer's own blocks, mutes, follow requests."""
 
-    def run_page(work: Work, request: Request, account_id: int, max_id: str | None,
-                 since_id: str | None, min_id: str | None, limit: int | None
-                 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    def run_page(
+        work: Work,
+        request: Request,
+        account_id: int,
+        max_id: str | None,
+        since_id: str | None,
+        min_id: str | None,
+        limit: int | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
         page = paging(max_id, since_id, min_id, limit, default=40, maximum=80)
         key = {"account_id": account_id} if direction == "out" else {"target_id": account_id}
         pairs = work.store.social.edge_page(kind, **key, **page.kw())
         if page.min_id is not None:
             pairs.reverse()
         found = work.store.accounts.get_many(a for _, a in pairs)
-        body = [account_json(found[a], work.settings) for _, a in pairs
-                if a in found and not found[a].suspended]
-        return body, link_header(request, pairs[0][0] if pairs else None,
-                                 pairs[-1][0] if pairs else None)
+        body = [
+            account_json(found[a], work.settings)
+            for _, a in pairs
+            if a in found and not found[a].suspended
+        ]
+        return body, link_header(
+            request, pairs[0][0] if pairs else None, pairs[-1][0] if pairs else None
+        )
 
     if own:
-        def own_endpoint(request: Request, rt: RuntimeDep, token: TokenDep,
-                         max_id: str | None = None, since_id: str | None = None,
-                         min_id: str | None = None, limit: Limit = None) -> Response:
+
+        def own_endpoint(
+            request: Request,
+            rt: RuntimeDep,
+            token: TokenDep,
+            max_id: str | None = None,
+            since_id: str | None = None,
+            min_id: str | None = None,
+            limit: Limit = None,
+        ) -> Response:
             def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
                 me = auth.user(work, token, scope)
                 return run_page(work, request, me.account_id, max_id, since_id, min_id, limit)
@@ -263,9 +349,16 @@ def _account_list(kind: str, direction: str, scope: str, *, own: bool
 
         return own_endpoint
 
-    def endpoint(id: str, request: Request, rt: RuntimeDep, token: TokenDep,
-                 max_id: str | None = None, since_id: str | None = None,
-                 min_id: str | None = None, limit: Limit = None) -> Response:
+    def endpoint(
+        id: str,
+        request: Request,
+        rt: RuntimeDep,
+        token: TokenDep,
+        max_id: str | None = None,
+        since_id: str | None = None,
+        min_id: str | None = None,
+        limit: Limit = None,
+    ) -> Response:
         def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
             me = auth.maybe_user(work, token, scope)
             account = accounts.get_account(work, path_id(id))
@@ -286,12 +379,18 @@ for _path, _kind, _dir, _scope, _own in (
     ("/api/v1/mutes", "mutes", "out", "read:mutes", True),
     ("/api/v1/follow_requests", "follow_requests", "in", "read:follows", True),
 ):
-    router.add_api_route(_path, _account_list(_kind, _dir, _scope, own=_own), methods=["GET"],
-                         response_model=list[schemas.Account], name=_path)
+    router.add_api_route(
+        _path,
+        _account_list(_kind, _dir, _scope, own=_own),
+        methods=["GET"],
+        response_model=list[schemas.Account],
+        name=_path,
+    )
 
 
-def _relation_action(scope: str, action: Callable[[Work, int, int], Relationship]
-                     ) -> Callable[..., Response]:
+def _relation_action(
+    scope: str, action: Callable[[Work, int, int], Relationship]
+) -> Callable[..., Response]:
     def endpoint(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
         def run(work: Work) -> dict[str, Any]:
             me = auth.user(work, token, scope)
@@ -311,33 +410,55 @@ for _path, _scope, _fn in (
     ("/api/v1/follow_requests/{id}/authorize", "write:follows", social.authorize_request),
     ("/api/v1/follow_requests/{id}/reject", "write:follows", social.reject_request),
 ):
-    router.add_api_route(_path, _relation_action(_scope, _fn), methods=["POST"],
-                         response_model=schemas.Relationship, name=_path)
+    router.add_api_route(
+        _path,
+        _relation_action(_scope, _fn),
+        methods=["POST"],
+        response_model=schemas.Relationship,
+        name=_path,
+    )
 
 
-@router.post("/api/v1/accounts/{id}/follow", response_model=schemas.Relationship,
-             openapi_extra=body_schema(FollowForm))
+@router.post(
+    "/api/v1/accounts/{id}/follow",
+    response_model=schemas.Relationship,
+    openapi_extra=body_schema(FollowForm),
+)
 async def follow(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     form = validate(FollowForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "write:follows")
-        rel = social.follow(work, me.account_id, path_id(id), reblogs=form.reblogs,
-                            notify=form.notify, languages=form.languages)
+        rel = social.follow(
+            work,
+            me.account_id,
+            path_id(id),
+            reblogs=form.reblogs,
+            notify=form.notify,
+            languages=form.languages,
+        )
         return relationship_json(rel)
 
     return json_response(await in_thread(rt.write, run))
 
 
-@router.post("/api/v1/accounts/{id}/mute", response_model=schemas.Relationship,
-             openapi_extra=body_schema(MuteForm))
+@router.post(
+    "/api/v1/accounts/{id}/mute",
+    response_model=schemas.Relationship,
+    openapi_extra=body_schema(MuteForm),
+)
 async def mute(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     form = validate(MuteForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "write:mutes")
-        rel = social.mute(work, me.account_id, path_id(id), notifications=form.notifications,
-                          duration=form.duration)
+        rel = social.mute(
+            work,
+            me.account_id,
+            path_id(id),
+            notifications=form.notifications,
+            duration=form.duration,
+        )
         return relationship_json(rel)
 
     return json_response(await in_thread(rt.write, run))

@@ -11,15 +11,28 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from parvis import __version__
-from parvis.api import errors
-from parvis.api import accounts, instance, media, notifications, oauth, search, statuses, timelines
+from parvis.api import (
+    accounts,
+    errors,
+    instance,
+    media,
+    notifications,
+    oauth,
+    search,
+    statuses,
+    timelines,
+)
 from parvis.jobs.runtime import Runtime
 
 STATIC = Path(__file__).with_name("static")
 
 
-def build_asgi(runtime: Runtime, *, on_startup: Callable[[], None] | None = None,
-               on_shutdown: Callable[[], None] | None = None) -> FastAPI:
+def build_asgi(
+    runtime: Runtime,
+    *,
+    on_startup: Callable[[], None] | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # One thread per concurrent unit of work; match the connection pool.

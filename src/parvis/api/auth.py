@@ -30,8 +30,9 @@ async def read_token(
         return Token(creds.credentials)
     header = request.headers.get("authorization")
     if header is not None:
-        raise ApiError(401, "The access token is invalid",
-                       {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise ApiError(
+            401, "The access token is invalid", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        )
     query_token = request.query_params.get("access_token")
     return Token(query_token or None)
 
@@ -54,8 +55,9 @@ def _check_scope(info: oauth.TokenInfo, scope: str) -> None:
 def user(work: Work, token: Token, scope: str) -> Auth:
     """A token bound to a user, holding `scope`; 401/403 otherwise."""
     if token.value is None:
-        raise ApiError(401, "The access token is invalid",
-                       {"WWW-Authenticate": 'Bearer realm="Parvis"'})
+        raise ApiError(
+            401, "The access token is invalid", {"WWW-Authenticate": 'Bearer realm="Parvis"'}
+        )
     info = oauth.verify_token(work, token.value)
     if info.account_id is None:
         raise ApiError(422, "This method requires an authenticated user")

@@ -27,8 +27,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(
+        orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def path_id(value: str) -> int:

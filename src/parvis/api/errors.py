@@ -15,13 +15,15 @@ from parvis.domain.errors import DomainError, RateLimited, Unauthorized
 log = logging.getLogger("parvis.api")
 
 
-def error_response(status: int, message: str, description: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, message: str, description: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     body: dict[str, str] = {"error": message}
     if description:
         body["error_description"] = description
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 class ApiError(Exception):
@@ -52,7 +54,9 @@ def install(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
         parts = []
         for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            where = ".".join(
+                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")
+            )
             parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
         return error_response(422, "Validation failed: " + "; ".join(parts))
 

@@ -72,7 +72,9 @@ async def create_app(request: Request, rt: RuntimeDep) -> Response:
     form = validate(AppForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:
-        new = oauth.create_app(work, form.client_name, form.redirect_uris, form.scopes, form.website)
+        new = oauth.create_app(
+            work, form.client_name, form.redirect_uris, form.scopes, form.website
+        )
         return _app_json(new.app, new.client_secret)
 
     return json_response(await in_thread(rt.write, run))
@@ -85,9 +87,14 @@ def verify_app(rt: RuntimeDep, token: TokenDep) -> Response:
         row = work.store.oauth.app(info.app_id) if info.app_id else None
         if row is None:
             raise ApiError(401, "The access token is invalid")
-        return {"id": str(row["id"]), "name": row["name"], "website": row["website"],
-                "scopes": row["scopes"].split(), "redirect_uri": row["redirect_uris"],
-                "redirect_uris": row["redirect_uris"].split("\n")}
+        return {
+            "id": str(row["id"]),
+            "name": row["name"],
+            "website": row["website"],
+            "scopes": row["scopes"].split(),
+            "redirect_uri": row["redirect_uris"],
+            "redirect_uris": row["redirect_uris"].split("\n"),
+        }
 
     return json_response(rt.read(run))
 
@@ -101,10 +108,17 @@ def _any_token(work: Work, token: auth.Token) -> oauth.TokenInfo:
 def _oauth_error(exc: DomainError) -> Response:
     message = exc.message
     code, _, description = message.partition(": ")
-    if code not in ("invalid_grant", "invalid_scope", "invalid_request", "invalid_client",
-                    "unsupported_grant_type"):
-        code, description = ("invalid_client" if isinstance(exc, Unauthorized)
-                             else "invalid_request"), message
+    if code not in (
+        "invalid_grant",
+        "invalid_scope",
+        "invalid_request",
+        "invalid_client",
+        "unsupported_grant_type",
+    ):
+        code, description = (
+            ("invalid_client" if isinstance(exc, Unauthorized) else "invalid_request"),
+            message,
+        )
     status = 401 if code == "invalid_client" else 400
     return json_response({"error": code, "error_description": description}, status=status)
 
@@ -118,7 +132,9 @@ async def token(request: Request, rt: RuntimeDep) -> Response:
         if form.grant_type == "authorization_code":
             if not form.code or not form.redirect_uri:
                 raise Invalid("invalid_request: code and redirect_uri are required")
-            issued = oauth.exchange_code(work, app, form.code, form.redirect_uri, form.code_verifier)
+            issued = oauth.exchange_code(
+                work, app, form.code, form.redirect_uri, form.code_verifier
+            )
         elif form.grant_type == "client_credentials":
             issued = oauth.issue_token(work, app.id, None, oauth.requested_scopes(app, form.scope))
         elif form.grant_type == "password":
@@ -128,13 +144,19 @@ async def token(request: Request, rt: RuntimeDep) -> Response:
                 user = accounts.authenticate(work, form.username, form.password)
             except Unauthorized:
                 raise Invalid("invalid_grant: the e-mail address or password is wrong") from None
-            issued = oauth.issue_token(work, app.id, user.account_id,
-                                       oauth.requested_scopes(app, form.scope))
+            issued = oauth.issue_token(
+                work, app.id, user.account_id, oauth.requested_scopes(app, form.scope)
+            )
         else:
-            raise Invalid("unsupported_grant_type: use authorization_code, client_credentials "
-                          "or password")
-        return {"access_token": issued.access_token, "token_type": "Bearer",
-                "scope": " ".join(sorted(issued.scopes)), "created_at": issued.created_at}
+            raise Invalid(
+                "unsupported_grant_type: use authorization_code, client_credentials or password"
+            )
+        return {
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "scope": " ".join(sorted(issued.scopes)),
+            "created_at": issued.created_at,
+        }
 
     try:
         return json_response(await in_thread(rt.write, run))
@@ -173,15 +195,30 @@ code{{word-break:break-all}} ul{{padding-left:1.2rem}}</style></head><body><main
 </body></html>"""
 
 TEXT = {
-    "en": {"title": "Authorize", "signin": "Sign in to {server}", "login": "E-mail or username",
-           "password": "Password", "wants": "<strong>{app}</strong> would like to use your account "
-           "<strong>@{user}</strong> with these permissions:", "allow": "Authorize",
-           "deny": "Deny", "code": "Copy this code into the application:", "submit": "Sign in"},
-    "fr": {"title": "Autoriser", "signin": "Se connecter à {server}",
-           "login": "Adresse e-mail ou nom d’utilisateur", "password": "Mot de passe",
-           "wants": "<strong>{app}</strong> souhaite utiliser votre compte <strong>@{user}</strong> "
-           "avec ces autorisations :", "allow": "Autoriser", "deny": "Refuser",
-           "code": "Copiez ce code dans l’application :", "submit": "Se connecter"},
+    "en": {
+        "title": "Authorize",
+        "signin": "Sign in to {server}",
+        "login": "E-mail or username",
+        "password": "Password",
+        "wants": "<strong>{app}</strong> would like to use your account "
+        "<strong>@{user}</strong> with these permissions:",
+        "allow": "Authorize",
+        "deny": "Deny",
+        "code": "Copy this code into the application:",
+        "submit": "Sign in",
+    },
+    "fr": {
+        "title": "Autoriser",
+        "signin": "Se connecter à {server}",
+        "login": "Adresse e-mail ou nom d’utilisateur",
+        "password": "Mot de passe",
+        "wants": "<strong>{app}</strong> souhaite utiliser votre compte <strong>@{user}</strong> "
+        "avec ces autorisations :",
+        "allow": "Autoriser",
+        "deny": "Refuser",
+        "code": "Copiez ce code dans l’application :",
+        "submit": "Se connecter",
+    },
 }
 
 
@@ -191,18 +228,30 @@ def _lang(request: Request) -> str:
 
 
 def _page(lang: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(PAGE.format(lang=lang, title=TEXT[lang]["title"], body=body),
-                        status_code=status, headers={"Cache-Control": "no-store",
-                                                     "X-Frame-Options": "DENY"})
+    return HTMLResponse(
+        PAGE.format(lang=lang, title=TEXT[lang]["title"], body=body),
+        status_code=status,
+        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
+    )
 
 
 def _hidden(params: dict[str, str]) -> str:
-    return "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                   for k, v in params.items())
+    return "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in params.items()
+    )
 
 
-AUTH_KEYS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
-             "code_challenge_method", "response_type", "lang")
+AUTH_KEYS = (
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "response_type",
+    "lang",
+)
 
 
 @router.get("/oauth/authorize", include_in_schema=False)
@@ -227,20 +276,23 @@ async def authorize(request: Request, rt: RuntimeDep) -> Response:
         user_id = None
         if request.method == "POST" and data.get("login") is not None:
             try:
-                user = accounts.authenticate(work, str(data.get("login", "")),
-                                             str(data.get("password", "")))
+                user = accounts.authenticate(
+                    work, str(data.get("login", "")), str(data.get("password", ""))
+                )
                 user_id = user.account_id
             except DomainError as exc:
                 error = f'<p class="error" role="alert">{html.escape(exc.message)}</p>'
         if user_id is None:
-            body = (f"<h1>{html.escape(t['signin'].format(server=work.settings.domain))}</h1>{error}"
-                    f'<form method="post" action="/oauth/authorize">{_hidden(params)}'
-                    f'<label for="login">{t["login"]}</label>'
-                    '<input type="text" id="login" name="login" autocomplete="username" required>'
-                    f'<label for="password">{t["password"]}</label>'
-                    '<input type="password" id="password" name="password" '
-                    'autocomplete="current-password" required>'
-                    f'<button type="submit">{t["submit"]}</button></form>')
+            body = (
+                f"<h1>{html.escape(t['signin'].format(server=work.settings.domain))}</h1>{error}"
+                f'<form method="post" action="/oauth/authorize">{_hidden(params)}'
+                f'<label for="login">{t["login"]}</label>'
+                '<input type="text" id="login" name="login" autocomplete="username" required>'
+                f'<label for="password">{t["password"]}</label>'
+                '<input type="password" id="password" name="password" '
+                'autocomplete="current-password" required>'
+                f'<button type="submit">{t["submit"]}</button></form>'
+            )
             return _page(str(lang), body, 401 if error else 200)
         decision = data.get("decision")
         if decision not in ("allow", "deny"):
@@ -248,11 +300,13 @@ async def authorize(request: Request, rt: RuntimeDep) -> Response:
             assert account is not None
             items = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in sorted(wanted))
             keep = {**params, "login": str(data["login"]), "password": str(data["password"])}
-            body = (f"<p>{t['wants'].format(app=html.escape(app.name), user=account.username)}</p>"
-                    f"<ul>{items}</ul><form method=\"post\" action=\"/oauth/authorize\">"
-                    f'{_hidden(keep)}<button name="decision" value="allow">{t["allow"]}</button> '
-                    f'<button class="secondary" name="decision" value="deny">{t["deny"]}</button>'
-                    "</form>")
+            body = (
+                f"<p>{t['wants'].format(app=html.escape(app.name), user=account.username)}</p>"
+                f'<ul>{items}</ul><form method="post" action="/oauth/authorize">'
+                f'{_hidden(keep)}<button name="decision" value="allow">{t["allow"]}</button> '
+                f'<button class="secondary" name="decision" value="deny">{t["deny"]}</button>'
+                "</form>"
+            )
             return _page(str(lang), body)
         state = {"state": params["state"]} if "state" in params else {}
         if decision == "deny":
@@ -260,10 +314,17 @@ async def authorize(request: Request, rt: RuntimeDep) -> Response:
                 return _page(str(lang), '<p class="error">access_denied</p>', 403)
             query = urlencode({"error": "access_denied", **state})
             return RedirectResponse(f"{redirect}{'&' if '?' in redirect else '?'}{query}", 302)
-        code = oauth.issue_code(work, app, user_id, wanted, redirect,
-                                params.get("code_challenge"), params.get("code_challenge_method"))
+        code = oauth.issue_code(
+            work,
+            app,
+            user_id,
+            wanted,
+            redirect,
+            params.get("code_challenge"),
+            params.get("code_challenge_method"),
+        )
         if redirect == oauth.OOB:
-            return _page(str(lang), f"<p>{t['code']}</p><p><code id=\"code\">{code}</code></p>")
+            return _page(str(lang), f'<p>{t["code"]}</p><p><code id="code">{code}</code></p>')
         query = urlencode({"code": code, **state})
         return RedirectResponse(f"{redirect}{'&' if '?' in redirect else '?'}{query}", 302)
 

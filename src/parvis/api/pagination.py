@@ -11,8 +11,15 @@ from parvis.domain.ids import parse_id
 from parvis.services.timelines import Paging
 
 
-def paging(max_id: str | None, since_id: str | None, min_id: str | None, limit: int | None,
-           *, default: int = 20, maximum: int = 40) -> Paging:
+def paging(
+    max_id: str | None,
+    since_id: str | None,
+    min_id: str | None,
+    limit: int | None,
+    *,
+    default: int = 20,
+    maximum: int = 40,
+) -> Paging:
     def cursor(name: str, value: str | None) -> int | None:
         if value is None or value == "":
             return None
@@ -22,15 +29,19 @@ def paging(max_id: str | None, since_id: str | None, min_id: str | None, limit: 
         return parsed
 
     size = default if limit is None else max(1, min(limit, maximum))
-    return Paging(cursor("max_id", max_id), cursor("since_id", since_id),
-                  cursor("min_id", min_id), size)
+    return Paging(
+        cursor("max_id", max_id), cursor("since_id", since_id), cursor("min_id", min_id), size
+    )
 
 
 def link_header(request: Request, first_id: int | None, last_id: int | None) -> dict[str, str]:
     if first_id is None or last_id is None:
         return {}
-    params = {k: v for k, v in request.query_params.multi_items()
-              if k not in ("max_id", "min_id", "since_id")}
+    params = {
+        k: v
+        for k, v in request.query_params.multi_items()
+        if k not in ("max_id", "min_id", "since_id")
+    }
     base = str(request.url.replace(query=""))
     nxt = f"{base}?{urlencode([*params.items(), ('max_id', str(last_id))])}"
     prev = f"{base}?{urlencode([*params.items(), ('min_id', str(first_id))])}"

@@ -22,7 +22,9 @@ def _media_url(settings: Settings, key: str | None) -> str | None:
     return f"{settings.base_url}/media/{key}" if key else None
 
 
-def account_json(a: Account, settings: Settings, *, source: dict[str, Any] | None = None) -> dict[str, Any]:
+def account_json(
+    a: Account, settings: Settings, *, source: dict[str, Any] | None = None
+) -> dict[str, Any]:
     base = settings.base_url
     avatar = _media_url(settings, a.avatar_key) or base + DEFAULT_AVATAR
     header = _media_url(settings, a.header_key) or base + DEFAULT_HEADER
@@ -64,8 +66,9 @@ def account_json(a: Account, settings: Settings, *, source: dict[str, Any] | Non
     return out
 
 
-def source_json(a: Account, privacy: str, sensitive: bool, language: str | None,
-                follow_requests_count: int = 0) -> dict[str, Any]:
+def source_json(
+    a: Account, privacy: str, sensitive: bool, language: str | None, follow_requests_count: int = 0
+) -> dict[str, Any]:
     return {
         "privacy": privacy,
         "sensitive": sensitive,
@@ -85,12 +88,19 @@ def media_json(m: Media, settings: Settings) -> dict[str, Any]:
     url = _media_url(settings, m.file_key) if ready else None
     meta: dict[str, Any] = {"focus": {"x": m.focus_x, "y": m.focus_y}}
     if ready and m.width and m.height:
-        meta["original"] = {"width": m.width, "height": m.height, "size": f"{m.width}x{m.height}",
-                            "aspect": m.width / m.height}
+        meta["original"] = {
+            "width": m.width,
+            "height": m.height,
+            "size": f"{m.width}x{m.height}",
+            "aspect": m.width / m.height,
+        }
     if ready and m.thumb_width and m.thumb_height:
-        meta["small"] = {"width": m.thumb_width, "height": m.thumb_height,
-                         "size": f"{m.thumb_width}x{m.thumb_height}",
-                         "aspect": m.thumb_width / m.thumb_height}
+        meta["small"] = {
+            "width": m.thumb_width,
+            "height": m.thumb_height,
+            "size": f"{m.thumb_width}x{m.thumb_height}",
+            "aspect": m.thumb_width / m.thumb_height,
+        }
     return {
         "id": str(m.id),
         "type": m.type if ready or m.state == "pending" else "unknown",
@@ -109,14 +119,17 @@ def _tag(name: str, settings: Settings) -> dict[str, Any]:
     return {"name": name, "url": f"{settings.base_url}/tags/{name}"}
 
 
-def status_json(s: Status, flags: ViewerFlags, settings: Settings,
-                viewer_id: int | None = None) -> dict[str, Any]:
+def status_json(
+    s: Status, flags: ViewerFlags, settings: Settings, viewer_id: int | None = None
+) -> dict[str, Any]:
     reblog = status_json(s.reblog, flags, settings, viewer_id) if s.reblog is not None else None
     out: dict[str, Any] = {
         "id": str(s.id),
         "created_at": ts(s.created_at),
         "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id else None,
-        "in_reply_to_account_id": str(s.in_reply_to_account_id) if s.in_reply_to_account_id else None,
+        "in_reply_to_account_id": str(s.in_reply_to_account_id)
+        if s.in_reply_to_account_id
+        else None,
         "sensitive": s.sensitive,
         "spoiler_text": s.spoiler_text,
         "visibility": s.visibility.value,
@@ -131,7 +144,8 @@ def status_json(s: Status, flags: ViewerFlags, settings: Settings,
         "reblog": reblog,
         "application": (
             {"name": s.application_name, "website": s.application_website}
-            if s.application_name and viewer_id == s.account.id else None
+            if s.application_name and viewer_id == s.account.id
+            else None
         ),
         "account": account_json(s.account, settings),
         "media_attachments": [media_json(m, settings) for m in s.media],
@@ -176,8 +190,9 @@ def relationship_json(r: Relationship) -> dict[str, Any]:
     }
 
 
-def notification_json(n: Notification, flags: ViewerFlags, settings: Settings,
-                      viewer_id: int) -> dict[str, Any]:
+def notification_json(
+    n: Notification, flags: ViewerFlags, settings: Settings, viewer_id: int
+) -> dict[str, Any]:
     return {
         "id": str(n.id),
         "type": n.type,

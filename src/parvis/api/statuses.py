@@ -45,10 +45,15 @@ def render(work: Work, status: Status, viewer_id: int | None) -> dict[str, Any]:
     return status_json(status, flags, work.settings, viewer_id)
 
 
-@router.post("/api/v1/statuses", response_model=schemas.Status,
-             openapi_extra=body_schema(StatusForm))
-async def create_status(request: Request, rt: RuntimeDep, token: TokenDep,
-                        idempotency_key: Annotated[str | None, Header()] = None) -> Response:
+@router.post(
+    "/api/v1/statuses", response_model=schemas.Status, openapi_extra=body_schema(StatusForm)
+)
+async def create_status(
+    request: Request,
+    rt: RuntimeDep,
+    token: TokenDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Response:
     form = validate(StatusForm, await read_params(request, include_query=False))
     if form.scheduled_at:
         raise ApiError(422, "Validation failed: scheduled posts are not supported yet")
@@ -82,8 +87,9 @@ def get_status(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
 
 
 @router.get("/api/v1/statuses", response_model=list[schemas.Status])
-def get_statuses(rt: RuntimeDep, token: TokenDep,
-                 id: Annotated[list[str] | None, Query(alias="id[]")] = None) -> Response:
+def get_statuses(
+    rt: RuntimeDep, token: TokenDep, id: Annotated[list[str] | None, Query(alias="id[]")] = None
+) -> Response:
     wanted = ids_param(id)
 
     def run(work: Work) -> list[dict[str, Any]]:
@@ -116,8 +122,9 @@ def status_context(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
         ctx = timelines.context(work, viewer, path_id(id))
         return {
             "ancestors": [status_json(s, ctx.flags, work.settings, viewer) for s in ctx.ancestors],
-            "descendants": [status_json(s, ctx.flags, work.settings, viewer)
-                            for s in ctx.descendants],
+            "descendants": [
+                status_json(s, ctx.flags, work.settings, viewer) for s in ctx.descendants
+            ],
         }
 
     return json_response(rt.read(run))
@@ -143,12 +150,20 @@ for _path, _scope, _fn in (
     ("unpin", "write:accounts", interactions.unpin),
     ("unreblog", "write:statuses", posting.unreblog),
 ):
-    router.add_api_route(f"/api/v1/statuses/{{id}}/{_path}", _action(_scope, _fn),
-                         methods=["POST"], response_model=schemas.Status, name=f"status_{_path}")
+    router.add_api_route(
+        f"/api/v1/statuses/{{id}}/{_path}",
+        _action(_scope, _fn),
+        methods=["POST"],
+        response_model=schemas.Status,
+        name=f"status_{_path}",
+    )
 
 
-@router.post("/api/v1/statuses/{id}/reblog", response_model=schemas.Status,
-             openapi_extra=body_schema(ReblogForm))
+@router.post(
+    "/api/v1/statuses/{id}/reblog",
+    response_model=schemas.Status,
+    openapi_extra=body_schema(ReblogForm),
+)
 async def reblog(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     form = validate(ReblogForm, await read_params(request, include_query=False))
 
@@ -161,10 +176,16 @@ async def reblog(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> 
 
 
 def _who(kind: str) -> Callable[..., Response]:
-    def endpoint(id: str, request: Request, rt: RuntimeDep, token: TokenDep,
-                 max_id: str | None = None, since_id: str | None = None,
-                 min_id: str | None = None, limit: Annotated[int | None, Query(ge=1)] = None,
-                 ) -> Response:
+    def endpoint(
+        id: str,
+        request: Request,
+        rt: RuntimeDep,
+        token: TokenDep,
+        max_id: str | None = None,
+        since_id: str | None = None,
+        min_id: str | None = None,
+        limit: Annotated[int | None, Query(ge=1)] = None,
+    ) -> Response:
         page = paging(max_id, since_id, min_id, limit, default=40, maximum=80)
 
         def run(work: Work) -> tuple[list[dict[str, Any]], int | None, int | None]:
@@ -173,7 +194,9 @@ def _who(kind: str) -> Callable[..., Response]:
             if kind == "reblogs":
                 pairs = [(rid, aid) for rid, aid in work.store.statuses.reblogs_of(status.id)]
                 pairs.sort(reverse=True)
-                pairs = [p for p in pairs if (page.max_id is None or p[0] < page.max_id)][: page.limit]
+                pairs = [p for p in pairs if (page.max_id is None or p[0] < page.max_id)][
+                    : page.limit
+                ]
             else:
                 pairs = work.store.interactions.accounts_who(kind, status.id, **page.kw())
             accounts = work.store.accounts.get_many(a for _, a in pairs)
@@ -186,7 +209,17 @@ def _who(kind: str) -> Callable[..., Response]:
     return endpoint
 
 
-router.add_api_route("/api/v1/statuses/{id}/favourited_by", _who("favourites"), methods=["GET"],
-                     response_model=list[schemas.Account], name="favourited_by")
-router.add_api_route("/api/v1/statuses/{id}/reblogged_by", _who("reblogs"), methods=["GET"],
-                     response_model=list[schemas.Account], name="reblogged_by")
+router.add_api_route(
+    "/api/v1/statuses/{id}/favourited_by",
+    _who("favourites"),
+    methods=["GET"],
+    response_model=list[schemas.Account],
+    name="favourited_by",
+)
+router.add_api_route(
+    "/api/v1/statuses/{id}/reblogged_by",
+    _who("reblogs"),
+    methods=["GET"],
+    response_model=list[schemas.Account],
+    name="reblogged_by",
+)

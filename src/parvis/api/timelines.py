@@ -22,21 +22,30 @@ router = APIRouter(tags=["timelines"], responses=ERRORS)
 Limit = Annotated[int | None, Query(ge=1, le=10_000)]
 
 
-def _respond(request: Request, work: Work, page: StatusPage, viewer: int | None
-             ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def _respond(
+    request: Request, work: Work, page: StatusPage, viewer: int | None
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     body = [status_json(s, page.flags, work.settings, viewer) for s in page.statuses]
     return body, link_header(request, page.first_id, page.last_id)
 
 
-def _serve(rt: Any, request: Request, run: Callable[[Work], tuple[list[dict[str, Any]],
-                                                                   dict[str, str]]]) -> Response:
+def _serve(
+    rt: Any, request: Request, run: Callable[[Work], tuple[list[dict[str, Any]], dict[str, str]]]
+) -> Response:
     body, headers = rt.read(run)
     return json_response(body, headers=headers)
 
 
 @router.get("/api/v1/timelines/home", response_model=list[schemas.Status])
-def home(request: Request, rt: RuntimeDep, token: TokenDep, max_id: str | None = None,
-         since_id: str | None = None, min_id: str | None = None, limit: Limit = None) -> Response:
+def home(
+    request: Request,
+    rt: RuntimeDep,
+    token: TokenDep,
+    max_id: str | None = None,
+    since_id: str | None = None,
+    min_id: str | None = None,
+    limit: Limit = None,
+) -> Response:
     page = paging(max_id, since_id, min_id, limit)
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -47,9 +56,18 @@ def home(request: Request, rt: RuntimeDep, token: TokenDep, max_id: str | None =
 
 
 @router.get("/api/v1/timelines/public", response_model=list[schemas.Status])
-def public(request: Request, rt: RuntimeDep, token: TokenDep, local: bool = False,
-           remote: bool = False, only_media: bool = False, max_id: str | None = None,
-           since_id: str | None = None, min_id: str | None = None, limit: Limit = None) -> Response:
+def public(
+    request: Request,
+    rt: RuntimeDep,
+    token: TokenDep,
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+    max_id: str | None = None,
+    since_id: str | None = None,
+    min_id: str | None = None,
+    limit: Limit = None,
+) -> Response:
     page = paging(max_id, since_id, min_id, limit)
     where = True if local else (False if remote else None)
 
@@ -63,26 +81,48 @@ def public(request: Request, rt: RuntimeDep, token: TokenDep, local: bool = Fals
 
 
 @router.get("/api/v1/timelines/tag/{hashtag}", response_model=list[schemas.Status])
-def tag(hashtag: str, request: Request, rt: RuntimeDep, token: TokenDep, local: bool = False,
-        remote: bool = False, only_media: bool = False, max_id: str | None = None,
-        since_id: str | None = None, min_id: str | None = None, limit: Limit = None) -> Response:
+def tag(
+    hashtag: str,
+    request: Request,
+    rt: RuntimeDep,
+    token: TokenDep,
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+    max_id: str | None = None,
+    since_id: str | None = None,
+    min_id: str | None = None,
+    limit: Limit = None,
+) -> Response:
     page = paging(max_id, since_id, min_id, limit)
     where = True if local else (False if remote else None)
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
         me = auth.maybe_user(work, token, "read:statuses")
         viewer = me.account_id if me else None
-        result = timelines.hashtag(work, viewer, normalize_tag(hashtag.lstrip("#")), page,
-                                   local=where, only_media=only_media)
+        result = timelines.hashtag(
+            work,
+            viewer,
+            normalize_tag(hashtag.lstrip("#")),
+            page,
+            local=where,
+            only_media=only_media,
+        )
         return _respond(request, work, result, viewer)
 
     return _serve(rt, request, run)
 
 
 def _marks(kind: str, scope: str) -> Callable[..., Response]:
-    def endpoint(request: Request, rt: RuntimeDep, token: TokenDep, max_id: str | None = None,
-                 since_id: str | None = None, min_id: str | None = None,
-                 limit: Limit = None) -> Response:
+    def endpoint(
+        request: Request,
+        rt: RuntimeDep,
+        token: TokenDep,
+        max_id: str | None = None,
+        since_id: str | None = None,
+        min_id: str | None = None,
+        limit: Limit = None,
+    ) -> Response:
         page = paging(max_id, since_id, min_id, limit)
 
         def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -95,7 +135,17 @@ def _marks(kind: str, scope: str) -> Callable[..., Response]:
     return endpoint
 
 
-router.add_api_route("/api/v1/bookmarks", _marks("bookmarks", "read:bookmarks"), methods=["GET"],
-                     response_model=list[schemas.Status], name="bookmarks")
-router.add_api_route("/api/v1/favourites", _marks("favourites", "read:favourites"),
-                     methods=["GET"], response_model=list[schemas.Status], name="favourites")
+router.add_api_route(
+    "/api/v1/bookmarks",
+    _marks("bookmarks", "read:bookmarks"),
+    methods=["GET"],
+    response_model=list[schemas.Status],
+    name="bookmarks",
+)
+router.add_api_route(
+    "/api/v1/favourites",
+    _marks("favourites", "read:favourites"),
+    methods=["GET"],
+    response_model=list[schemas.Status],
+    name="favourites",
+)

@@ -5,12 +5,43 @@ from __future__ import annotations
 
 TOP = ("read", "write", "follow", "push", "profile")
 ADMIN = ("admin:read", "admin:write")
-READ_SUB = ("accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists",
-            "mutes", "notifications", "search", "statuses")
-WRITE_SUB = ("accounts", "blocks", "bookmarks", "conversations", "favourites", "filters",
-             "follows", "lists", "media", "mutes", "notifications", "reports", "statuses")
-ADMIN_SUB = ("accounts", "reports", "domain_allows", "domain_blocks", "ip_blocks",
-             "email_domain_blocks", "canonical_email_blocks")
+READ_SUB = (
+    "accounts",
+    "blocks",
+    "bookmarks",
+    "favourites",
+    "filters",
+    "follows",
+    "lists",
+    "mutes",
+    "notifications",
+    "search",
+    "statuses",
+)
+WRITE_SUB = (
+    "accounts",
+    "blocks",
+    "bookmarks",
+    "conversations",
+    "favourites",
+    "filters",
+    "follows",
+    "lists",
+    "media",
+    "mutes",
+    "notifications",
+    "reports",
+    "statuses",
+)
+ADMIN_SUB = (
+    "accounts",
+    "reports",
+    "domain_allows",
+    "domain_blocks",
+    "ip_blocks",
+    "email_domain_blocks",
+    "canonical_email_blocks",
+)
 
 KNOWN: frozenset[str] = frozenset(
     [*TOP, *ADMIN]
@@ -37,7 +68,12 @@ def grants(held: frozenset[str], needed: str) -> bool:
     parts = needed.split(":")
     # `follow` (legacy) covers read:follows/write:follows/blocks/mutes.
     if "follow" in held and needed in (
-        "read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"
+        "read:follows",
+        "write:follows",
+        "read:blocks",
+        "write:blocks",
+        "read:mutes",
+        "write:mutes",
     ):
         return True
     return any(":".join(parts[:i]) in held for i in range(1, len(parts)))

@@ -24,8 +24,14 @@ def _notify_status(work: Work, files: Files, status_id: int) -> int:
     return notifications.notify_status(work, status_id)
 
 
-def _notify(work: Work, files: Files, recipient_id: int, from_id: int, type: str,
-            status_id: int | None = None) -> int | None:
+def _notify(
+    work: Work,
+    files: Files,
+    recipient_id: int,
+    from_id: int,
+    type: str,
+    status_id: int | None = None,
+) -> int | None:
     return notifications.notify(work, recipient_id, from_id, type, status_id)
 
 
@@ -47,5 +53,11 @@ JOBS: dict[str, Handler] = {
 }
 
 # Retries per kind (Huey retries a failed job after `retry_delay` seconds).
-RETRIES: dict[str, int] = {"fanout": 5, "backfill_feed": 3, "notify_status": 3, "notify": 3,
-                           "process_media": 2, "trim_feeds": 0}
+RETRIES: dict[str, int] = {
+    "fanout": 5,
+    "backfill_feed": 3,
+    "notify_status": 3,
+    "notify": 3,
+    "process_media": 2,
+    "trim_feeds": 0,
+}

@@ -21,9 +21,31 @@ from parvis.services.mentions import resolver, tag_url
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-RESERVED = {"admin", "administrator", "root", "support", "help", "about", "api", "oauth",
-            "settings", "instance_actor", "actor", "inbox", "outbox", "web", "static", "media",
-            "explore", "tags", "users", "well-known", "parvis", "moderator", "postmaster"}
+RESERVED = {
+    "admin",
+    "administrator",
+    "root",
+    "support",
+    "help",
+    "about",
+    "api",
+    "oauth",
+    "settings",
+    "instance_actor",
+    "actor",
+    "inbox",
+    "outbox",
+    "web",
+    "static",
+    "media",
+    "explore",
+    "tags",
+    "users",
+    "well-known",
+    "parvis",
+    "moderator",
+    "postmaster",
+}
 MAX_FIELDS = 4
 _hasher = PasswordHasher()  # Argon2id with the library's current defaults
 
@@ -178,7 +200,9 @@ def update_profile(work: Work, account_id: int, upd: ProfileUpdate) -> Account:
     if upd.note is not None:
         if len(upd.note) > 500:
             errors.append("note: at most 500 characters")
-        rendered = render_plain_text(upd.note, resolver(work.store), tag_url=tag_url(work.settings))
+        rendered = render_plain_text(
+            upd.note, resolver(work.store, work.settings), tag_url=tag_url(work.settings)
+        )
         values["note"], values["note_html"] = upd.note, rendered.html
     for flag in ("locked", "bot", "discoverable", "indexable", "hide_collections"):
         if getattr(upd, flag) is not None:
@@ -192,7 +216,9 @@ def update_profile(work: Work, account_id: int, upd: ProfileUpdate) -> Account:
                 errors.append("fields_attributes: names and values are at most 255 characters")
                 break
             if name.strip() or value.strip():
-                html = render_plain_text(value, resolver(work.store), tag_url=tag_url(work.settings)).html
+                html = render_plain_text(
+                    value, resolver(work.store, work.settings), tag_url=tag_url(work.settings)
+                ).html
                 fields.append({"name": name.strip(), "value": value.strip(), "value_html": html})
         values["fields_json"] = orjson.dumps(fields).decode()
     for slot in ("avatar_media_id", "header_media_id"):

@@ -1,7 +1,7 @@
 """What every use case is given: the unit of work, the clock, the settings and a job list.
 
 Jobs a use case wants run are collected in `jobs` and enqueued by the caller only after the
-transaction commits, so no job ever sees uncommitted data (and nothing runs for a rolled-back write).
+transaction commits, so no job sees uncommitted data (and nothing runs for a rolled-back write).
 """
 
 from __future__ import annotations

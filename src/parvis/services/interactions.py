@@ -27,8 +27,13 @@ def favourite(work: Work, account_id: int, status_id: int) -> Status:
     if work.store.interactions.add("favourites", account_id, status.id, work.now()):
         work.store.statuses.adjust_counts(status.id, favourites_count=1)
         if status.account.id != account_id and status.account.local:
-            work.later("notify", recipient_id=status.account.id, from_id=account_id,
-                       type="favourite", status_id=status.id)
+            work.later(
+                "notify",
+                recipient_id=status.account.id,
+                from_id=account_id,
+                type="favourite",
+                status_id=status.id,
+            )
     return _reload(work, status.id)
 
 

@@ -45,7 +45,8 @@ def upload(work: Work, files: Files, account_id: int, up: Upload, *, allow_async
         raise InvalidMedia("file is empty")
     if len(up.data) > work.settings.max_upload_bytes:
         raise InvalidMedia(
-            f"file is too large: {len(up.data)} bytes, the limit is {work.settings.max_upload_bytes}"
+            f"file is too large: {len(up.data)} bytes, "
+            f"the limit is {work.settings.max_upload_bytes}"
         )
     if sniff_mime(up.data) not in ACCEPTED:
         raise InvalidMedia("file is not a supported image (JPEG, PNG, WebP or GIF)")
@@ -112,8 +113,9 @@ def own_media(work: Work, account_id: int, media_id: int) -> Media:
     return media
 
 
-def update_media(work: Work, account_id: int, media_id: int, description: str | None,
-                 focus: str | None) -> Media:
+def update_media(
+    work: Work, account_id: int, media_id: int, description: str | None, focus: str | None
+) -> Media:
     media = own_media(work, account_id, media_id)
     if media.status_id is not None:
         raise Invalid("Validation failed: this media is already attached to a post")

@@ -9,8 +9,13 @@ from parvis.domain.content import MentionTarget
 from parvis.storage.store import Store
 
 
-def resolver(store: Store) -> Callable[[str, str | None], MentionTarget | None]:
+def resolver(store: Store, settings: Settings) -> Callable[[str, str | None], MentionTarget | None]:
+    """Resolve @user and @user@domain to known accounts (our own domain means local)."""
+    own = settings.domain.lower()
+
     def resolve(username: str, domain: str | None) -> MentionTarget | None:
+        if domain is not None and domain.lower() == own:
+            domain = None
         account = store.accounts.by_acct(username, domain)
         if account is None or account.suspended:
             return None

@@ -11,13 +11,25 @@ from parvis.domain.visibility import Viewer, may_see
 from parvis.services.context import Work
 from parvis.services.timelines import Paging, flags_for
 
-TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
-         "admin.sign_up", "admin.report", "quote")
+TYPES = (
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "poll",
+    "update",
+    "admin.sign_up",
+    "admin.report",
+    "quote",
+)
 
 
-def notify(work: Work, recipient_id: int, from_id: int, type_: str,
-           status_id: int | None = None) -> int | None:
-    """Create a notification unless the recipient blocks or mutes (with notifications) the sender."""
+def notify(
+    work: Work, recipient_id: int, from_id: int, type_: str, status_id: int | None = None
+) -> int | None:
+    """Notify, unless the recipient blocks the sender or mutes them with notifications."""
     store = work.store
     if recipient_id == from_id or store.accounts.user(recipient_id) is None:
         return None
@@ -49,8 +61,9 @@ def notify_status(work: Work, status_id: int) -> int:
             created += 1
     if status.in_reply_to_id is None or status.in_reply_to_account_id == status.account.id:
         for follower in work.store.social.followers_notified(status.account.id):
-            if follower not in mentioned and notify(work, follower, status.account.id, "status",
-                                                    status.id):
+            if follower not in mentioned and notify(
+                work, follower, status.account.id, "status", status.id
+            ):
                 created += 1
     return created
 
@@ -63,17 +76,32 @@ class NotificationPage:
     last_id: int | None
 
 
-def list_notifications(work: Work, account_id: int, paging: Paging, *,
-                       types: Sequence[str] | None = None, exclude_types: Sequence[str] = (),
-                       from_account_id: int | None = None) -> NotificationPage:
-    rows = work.store.notifications.page(account_id, types=types, exclude_types=exclude_types,
-                                         from_account_id=from_account_id, **paging.kw())
+def list_notifications(
+    work: Work,
+    account_id: int,
+    paging: Paging,
+    *,
+    types: Sequence[str] | None = None,
+    exclude_types: Sequence[str] = (),
+    from_account_id: int | None = None,
+) -> NotificationPage:
+    rows = work.store.notifications.page(
+        account_id,
+        types=types,
+        exclude_types=exclude_types,
+        from_account_id=from_account_id,
+        **paging.kw(),
+    )
     if paging.min_id is not None:
         rows.reverse()
     built = _build(work, account_id, rows)
     statuses = [n.status for n in built if n.status is not None]
-    return NotificationPage(built, flags_for(work, account_id, statuses),
-                            rows[0]["id"] if rows else None, rows[-1]["id"] if rows else None)
+    return NotificationPage(
+        built,
+        flags_for(work, account_id, statuses),
+        rows[0]["id"] if rows else None,
+        rows[-1]["id"] if rows else None,
+    )
 
 
 def get_notification(work: Work, account_id: int, notification_id: int) -> Notification:
@@ -97,7 +125,13 @@ def _build(work: Work, account_id: int, rows: list[dict[str, object]]) -> list[N
         status = statuses.get(int(str(r["status_id"]))) if r["status_id"] is not None else None
         if r["status_id"] is not None and (status is None or not may_see(viewer, status.facts)):
             continue
-        out.append(Notification(id=int(str(r["id"])), type=str(r["type"]),
-                                created_at=r["created_at"],  # type: ignore[arg-type]
-                                account=sender, status=status))
+        out.append(
+            Notification(
+                id=int(str(r["id"])),
+                type=str(r["type"]),
+                created_at=r["created_at"],  # type: ignore[arg-type]
+                account=sender,
+                status=status,
+            )
+        )
     return out

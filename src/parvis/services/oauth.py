@@ -81,8 +81,9 @@ def _valid_redirect(uri: str) -> bool:
     return True  # custom schemes for native apps (e.g. tusky://oauth)
 
 
-def create_app(work: Work, name: str, redirect_uris: str | list[str], scopes: str | None,
-               website: str | None) -> NewApp:
+def create_app(
+    work: Work, name: str, redirect_uris: str | list[str], scopes: str | None, website: str | None
+) -> NewApp:
     name = (name or "").strip()
     if not name:
         raise Invalid("Validation failed: client_name can't be blank")
@@ -148,8 +149,15 @@ def check_redirect(app: App, redirect_uri: str) -> None:
         raise Invalid("invalid_grant: redirect_uri does not match a registered redirect URI")
 
 
-def issue_code(work: Work, app: App, account_id: int, scopes: frozenset[str], redirect_uri: str,
-               code_challenge: str | None, code_challenge_method: str | None) -> str:
+def issue_code(
+    work: Work,
+    app: App,
+    account_id: int,
+    scopes: frozenset[str],
+    redirect_uri: str,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+) -> str:
     check_redirect(app, redirect_uri)
     if code_challenge is not None:
         method = code_challenge_method or "plain"
@@ -182,8 +190,9 @@ def _pkce_ok(challenge: str, method: str, verifier: str | None) -> bool:
     return hmac.compare_digest(verifier, challenge)
 
 
-def exchange_code(work: Work, app: App, code: str, redirect_uri: str,
-                  code_verifier: str | None) -> IssuedToken:
+def exchange_code(
+    work: Work, app: App, code: str, redirect_uri: str, code_verifier: str | None
+) -> IssuedToken:
     row = work.store.oauth.take_code(digest(code or ""))
     if row is None or row["app_id"] != app.id or row["expires_at"] < work.now():
         raise Invalid("invalid_grant: the authorization code is invalid, expired or already used")
@@ -196,8 +205,9 @@ def exchange_code(work: Work, app: App, code: str, redirect_uri: str,
     return issue_token(work, app.id, row["account_id"], frozenset(row["scopes"].split()))
 
 
-def issue_token(work: Work, app_id: int | None, account_id: int | None,
-                scopes: frozenset[str]) -> IssuedToken:
+def issue_token(
+    work: Work, app_id: int | None, account_id: int | None, scopes: frozenset[str]
+) -> IssuedToken:
     token = secrets.token_urlsafe(32)
     now = work.now()
     work.store.oauth.add_token(
@@ -214,7 +224,7 @@ def issue_token(work: Work, app_id: int | None, account_id: int | None,
 
 
 def verify_token(work: Work, token: str) -> TokenInfo:
-    """The token's grant; raises Unauthorized when unknown, revoked, expired or its user can't sign in."""
+    """The token's grant; Unauthorized when unknown, revoked, expired or its user can't sign in."""
     row = work.store.oauth.token(digest(token))
     now = work.now()
     if row is None or row["revoked_at"] is not None:

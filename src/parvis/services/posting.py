@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parvis.domain.content import count_characters, detect_language, normalize_tag, render_plain_text
+from parvis.domain.content import (
+    count_characters,
+    detect_language,
+    normalize_tag,
+    render_plain_text,
+)
 from parvis.domain.errors import Forbidden, Invalid, NotFound
 from parvis.domain.ids import new_id
 from parvis.domain.models import Status
 from parvis.domain.visibility import Visibility, may_boost, may_see
 from parvis.services.context import Work
 from parvis.services.mentions import resolver, tag_url
+
 
 @dataclass(frozen=True)
 class NewStatus:
@@ -32,7 +38,8 @@ def visible_status(work: Work, viewer_id: int | None, status_id: int) -> Status:
         raise NotFound("Record not found")
     authors = [status.account.id] + ([status.reblog.account.id] if status.reblog else [])
     viewer = work.store.social.viewer(viewer_id, authors)
-    if not may_see(viewer, status.facts) or (status.reblog and not may_see(viewer, status.reblog.facts)):
+    hidden_original = status.reblog is not None and not may_see(viewer, status.reblog.facts)
+    if not may_see(viewer, status.facts) or hidden_original:
         raise NotFound("Record not found")
     return status
 
@@ -83,7 +90,7 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
         assert found is not None
         thread_root_id = found[1] or parent.id
 
-    rendered = render_plain_text(text, resolver(store), tag_url=tag_url(settings))
+    rendered = render_plain_text(text, resolver(store, settings), tag_url=tag_url(settings))
     mention_ids = [m.account_id for m in rendered.mentions]
     if parent_account_id is not None and parent_account_id != author_id:
         mention_ids.append(parent_account_id)  # Mastodon: the replied-to author is addressed
@@ -218,7 +225,9 @@ def unreblog(work: Work, account_id: int, status_id: int) -> Status:
         boost = work.store.statuses.get(existing)
         assert boost is not None
         _remove(work, boost)
-        work.store.notifications.remove_about(original.account.id, account_id, "reblog", original.id)
+        work.store.notifications.remove_about(
+            original.account.id, account_id, "reblog", original.id
+        )
     refreshed = work.store.statuses.get(original.id)
     assert refreshed is not None
     return refreshed

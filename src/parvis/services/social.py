@@ -22,16 +22,29 @@ def relationship(work: Work, account_id: int, target_id: int) -> Relationship:
     return work.store.social.relationships(account_id, [target_id], work.now())[0]
 
 
-def follow(work: Work, account_id: int, target_id: int, *, reblogs: bool = True,
-           notify: bool = False, languages: list[str] | None = None) -> Relationship:
+def follow(
+    work: Work,
+    account_id: int,
+    target_id: int,
+    *,
+    reblogs: bool = True,
+    notify: bool = False,
+    languages: list[str] | None = None,
+) -> Relationship:
     target = _target(work, account_id, target_id)
     social = work.store.social
     if social.has("blocks", account_id, target_id) or social.has("blocks", target_id, account_id):
         raise Forbidden("This action is not allowed: one of you blocks the other")
     options = {"show_reblogs": reblogs, "notify": notify}
     if social.has("follows", account_id, target_id):
-        social.add("follows", account_id, target_id, work.now(),
-                   languages=",".join(languages) if languages else None, **options)
+        social.add(
+            "follows",
+            account_id,
+            target_id,
+            work.now(),
+            languages=",".join(languages) if languages else None,
+            **options,
+        )
     elif target.locked:
         if social.add("follow_requests", account_id, target_id, work.now(), **options):
             work.later("notify", recipient_id=target_id, from_id=account_id, type="follow_request")
@@ -40,11 +53,22 @@ def follow(work: Work, account_id: int, target_id: int, *, reblogs: bool = True,
     return relationship(work, account_id, target_id)
 
 
-def _accept(work: Work, follower_id: int, target_id: int, options: dict[str, bool],
-            languages: list[str] | None = None) -> None:
+def _accept(
+    work: Work,
+    follower_id: int,
+    target_id: int,
+    options: dict[str, bool],
+    languages: list[str] | None = None,
+) -> None:
     social = work.store.social
-    if social.add("follows", follower_id, target_id, work.now(),
-                  languages=",".join(languages) if languages else None, **options):
+    if social.add(
+        "follows",
+        follower_id,
+        target_id,
+        work.now(),
+        languages=",".join(languages) if languages else None,
+        **options,
+    ):
         work.store.accounts.adjust_counts(follower_id, following_count=1)
         work.store.accounts.adjust_counts(target_id, followers_count=1)
         work.later("backfill_feed", account_id=follower_id, author_id=target_id)
@@ -71,8 +95,12 @@ def authorize_request(work: Work, account_id: int, requester_id: int) -> Relatio
         raise NotFound("Record not found: no follow request from this account")
     work.store.social.remove("follow_requests", requester_id, account_id)
     work.store.notifications.remove_about(account_id, requester_id, "follow_request")
-    _accept(work, requester_id, account_id,
-            {"show_reblogs": request["show_reblogs"], "notify": request["notify"]})
+    _accept(
+        work,
+        requester_id,
+        account_id,
+        {"show_reblogs": request["show_reblogs"], "notify": request["notify"]},
+    )
     return relationship(work, account_id, requester_id)
 
 
@@ -106,14 +134,23 @@ def unblock(work: Work, account_id: int, target_id: int) -> Relationship:
     return relationship(work, account_id, target_id)
 
 
-def mute(work: Work, account_id: int, target_id: int, *, notifications: bool = True,
-         duration: int = 0) -> Relationship:
+def mute(
+    work: Work, account_id: int, target_id: int, *, notifications: bool = True, duration: int = 0
+) -> Relationship:
     _target(work, account_id, target_id)
     if duration < 0 or duration > 10 * 365 * 86400:
-        raise Invalid("Validation failed: duration must be between 0 (forever) and 10 years, in seconds")
+        raise Invalid(
+            "Validation failed: duration must be between 0 (forever) and 10 years, in seconds"
+        )
     expires = work.now() + timedelta(seconds=duration) if duration else None
-    work.store.social.add("mutes", account_id, target_id, work.now(),
-                          hide_notifications=notifications, expires_at=expires)
+    work.store.social.add(
+        "mutes",
+        account_id,
+        target_id,
+        work.now(),
+        hide_notifications=notifications,
+        expires_at=expires,
+    )
     return relationship(work, account_id, target_id)
 
 

@@ -20,8 +20,12 @@ class Paging:
     limit: int = 20
 
     def kw(self) -> dict[str, int | None]:
-        return {"max_id": self.max_id, "since_id": self.since_id, "min_id": self.min_id,
-                "limit": self.limit}
+        return {
+            "max_id": self.max_id,
+            "since_id": self.since_id,
+            "min_id": self.min_id,
+            "limit": self.limit,
+        }
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,9 @@ class StatusPage:
     last_id: int | None
 
 
-def visible(work: Work, viewer_id: int | None, ids: Sequence[int], *,
-            hide_muted: bool = False) -> list[Status]:
+def visible(
+    work: Work, viewer_id: int | None, ids: Sequence[int], *, hide_muted: bool = False
+) -> list[Status]:
     """Load statuses in the given order and keep those the viewer may see."""
     loaded = work.store.statuses.load(ids)
     authors: set[int] = set()
@@ -45,7 +50,9 @@ def visible(work: Work, viewer_id: int | None, ids: Sequence[int], *,
             authors.add(s.reblog.account.id)
             authors.update(m.account_id for m in s.reblog.mentions)
     viewer = work.store.social.viewer(viewer_id, authors)
-    muted = work.store.social.muted_ids(viewer_id, work.now()) if hide_muted and viewer_id else set()
+    muted = (
+        work.store.social.muted_ids(viewer_id, work.now()) if hide_muted and viewer_id else set()
+    )
     out = []
     for i in ids:
         s = loaded.get(i)
@@ -83,26 +90,50 @@ def home(work: Work, viewer_id: int, paging: Paging) -> StatusPage:
     return _page(work, viewer_id, ids, hide_muted=True)
 
 
-def public(work: Work, viewer_id: int | None, paging: Paging, *, local: bool | None,
-           only_media: bool = False) -> StatusPage:
-    ids = _ordered(work.store.statuses.public_ids(local=local, only_media=only_media, **paging.kw()),
-                   paging)
+def public(
+    work: Work,
+    viewer_id: int | None,
+    paging: Paging,
+    *,
+    local: bool | None,
+    only_media: bool = False,
+) -> StatusPage:
+    ids = _ordered(
+        work.store.statuses.public_ids(local=local, only_media=only_media, **paging.kw()), paging
+    )
     return _page(work, viewer_id, ids, hide_muted=True)
 
 
-def hashtag(work: Work, viewer_id: int | None, tag_key: str, paging: Paging, *,
-            local: bool | None, only_media: bool = False) -> StatusPage:
+def hashtag(
+    work: Work,
+    viewer_id: int | None,
+    tag_key: str,
+    paging: Paging,
+    *,
+    local: bool | None,
+    only_media: bool = False,
+) -> StatusPage:
     tag_id = work.store.statuses.tag_id(tag_key)
     if tag_id is None:
         return StatusPage([], ViewerFlags(), None, None)
-    ids = work.store.statuses.tag_ids_page(tag_id, local=local, only_media=only_media, **paging.kw())
+    ids = work.store.statuses.tag_ids_page(
+        tag_id, local=local, only_media=only_media, **paging.kw()
+    )
     return _page(work, viewer_id, _ordered(ids, paging), hide_muted=True)
 
 
-def account_statuses(work: Work, viewer_id: int | None, account_id: int, paging: Paging, *,
-                     exclude_replies: bool = False, exclude_reblogs: bool = False,
-                     only_media: bool = False, pinned: bool = False,
-                     tagged: str | None = None) -> StatusPage:
+def account_statuses(
+    work: Work,
+    viewer_id: int | None,
+    account_id: int,
+    paging: Paging,
+    *,
+    exclude_replies: bool = False,
+    exclude_reblogs: bool = False,
+    only_media: bool = False,
+    pinned: bool = False,
+    tagged: str | None = None,
+) -> StatusPage:
     account = work.store.accounts.get(account_id)
     if account is None:
         raise NotFound("Record not found")
@@ -122,8 +153,13 @@ def account_statuses(work: Work, viewer_id: int | None, account_id: int, paging:
         if tag_id is None:
             return StatusPage([], ViewerFlags(), None, None)
     ids = work.store.statuses.account_timeline_ids(
-        account_id, exclude_replies=exclude_replies, exclude_reblogs=exclude_reblogs,
-        only_media=only_media, tagged=tag_id, visibilities=vis, **paging.kw(),
+        account_id,
+        exclude_replies=exclude_replies,
+        exclude_reblogs=exclude_reblogs,
+        only_media=only_media,
+        tagged=tag_id,
+        visibilities=vis,
+        **paging.kw(),
     )
     return _page(work, viewer_id, _ordered(ids, paging), hide_muted=False)
 
@@ -134,8 +170,9 @@ def by_marks(work: Work, viewer_id: int, kind: str, paging: Paging) -> StatusPag
     if paging.min_id is not None:
         pairs.reverse()
     page = _page(work, viewer_id, [s for _, s in pairs], hide_muted=False)
-    return StatusPage(page.statuses, page.flags, pairs[0][0] if pairs else None,
-                      pairs[-1][0] if pairs else None)
+    return StatusPage(
+        page.statuses, page.flags, pairs[0][0] if pairs else None, pairs[-1][0] if pairs else None
+    )
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,11 @@ def acct_key(username: str, domain: str | None) -> str:
 
 _avatar = media_attachments.alias("avatar")
 _header = media_attachments.alias("header")
-_ACCOUNT_SELECT = (
-    select(accounts, _avatar.c.file_key.label("avatar_key"), _header.c.file_key.label("header_key"))
-    .select_from(
-        accounts.outerjoin(_avatar, _avatar.c.id == accounts.c.avatar_media_id).outerjoin(
-            _header, _header.c.id == accounts.c.header_media_id
-        )
+_ACCOUNT_SELECT = select(
+    accounts, _avatar.c.file_key.label("avatar_key"), _header.c.file_key.label("header_key")
+).select_from(
+    accounts.outerjoin(_avatar, _avatar.c.id == accounts.c.avatar_media_id).outerjoin(
+        _header, _header.c.id == accounts.c.header_media_id
     )
 )
 
@@ -86,7 +85,9 @@ class AccountStore:
         self.conn = conn
 
     def get(self, account_id: int) -> Account | None:
-        row = self.conn.execute(_ACCOUNT_SELECT.where(accounts.c.id == account_id)).mappings().first()
+        row = (
+            self.conn.execute(_ACCOUNT_SELECT.where(accounts.c.id == account_id)).mappings().first()
+        )
         return account_from_row(row) if row else None
 
     def get_many(self, ids: Iterable[int]) -> dict[int, Account]:
@@ -98,7 +99,9 @@ class AccountStore:
 
     def by_acct(self, username: str, domain: str | None) -> Account | None:
         row = (
-            self.conn.execute(_ACCOUNT_SELECT.where(accounts.c.acct_key == acct_key(username, domain)))
+            self.conn.execute(
+                _ACCOUNT_SELECT.where(accounts.c.acct_key == acct_key(username, domain))
+            )
             .mappings()
             .first()
         )
@@ -131,22 +134,32 @@ class AccountStore:
         self.conn.execute(update(users).where(users.c.account_id == account_id).values(**values))
 
     def adjust_counts(self, account_id: int, **deltas: int) -> None:
-        values = {name: getattr(accounts.c, name) + delta for name, delta in deltas.items() if delta}
+        values = {
+            name: getattr(accounts.c, name) + delta for name, delta in deltas.items() if delta
+        }
         if values:
             self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
 
     def touch_last_status(self, account_id: int, at: datetime) -> None:
-        self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(last_status_at=at))
+        self.conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(last_status_at=at)
+        )
 
     def user(self, account_id: int) -> User | None:
-        row = self.conn.execute(select(users).where(users.c.account_id == account_id)).mappings().first()
+        row = (
+            self.conn.execute(select(users).where(users.c.account_id == account_id))
+            .mappings()
+            .first()
+        )
         return _user_from_row(row) if row else None
 
     def user_by_login(self, login: str) -> tuple[User, str] | None:
         """A user by e-mail or local username, with the password hash."""
         login = login.strip().lower()
-        query = select(users).join(accounts, accounts.c.id == users.c.account_id).where(
-            or_(users.c.email == login, accounts.c.acct_key == acct_key(login, None))
+        query = (
+            select(users)
+            .join(accounts, accounts.c.id == users.c.account_id)
+            .where(or_(users.c.email == login, accounts.c.acct_key == acct_key(login, None)))
         )
         row = self.conn.execute(query).mappings().first()
         return (_user_from_row(row), row["password_hash"]) if row else None
@@ -154,7 +167,9 @@ class AccountStore:
     def set_password_hash(self, account_id: int, password_hash: str) -> None:
         self.update_user(account_id, {"password_hash": password_hash})
 
-    def search(self, query: str, *, limit: int, offset: int, local_only: bool = False) -> list[Account]:
+    def search(
+        self, query: str, *, limit: int, offset: int, local_only: bool = False
+    ) -> list[Account]:
         """Accounts whose username or display name starts with (or contains) the query."""
         q = query.strip().lstrip("@").lower()
         username, _, domain = q.partition("@")

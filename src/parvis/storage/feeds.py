@@ -19,8 +19,15 @@ from parvis.storage.tables import home_feed
 
 class FeedStore(Protocol):
     def push(self, status_id: int, author_id: int, recipients: Iterable[int]) -> int: ...
-    def page(self, account_id: int, *, max_id: int | None, since_id: int | None,
-             min_id: int | None, limit: int) -> list[int]: ...
+    def page(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[int]: ...
     def remove_status(self, status_id: int, recipients: Iterable[int] | None = None) -> None: ...
     def remove_author(self, account_id: int, author_id: int) -> None: ...
     def add_author(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None: ...
@@ -34,16 +41,31 @@ class SqlFeedStore:
         self.conn = conn
 
     def push(self, status_id: int, author_id: int, recipients: Iterable[int]) -> int:
-        rows = [{"account_id": r, "status_id": status_id, "author_id": author_id} for r in recipients]
+        rows = [
+            {"account_id": r, "status_id": status_id, "author_id": author_id} for r in recipients
+        ]
         for start in range(0, len(rows), self.BATCH):
             self.conn.execute(insert(home_feed), rows[start : start + self.BATCH])
         return len(rows)
 
-    def page(self, account_id: int, *, max_id: int | None, since_id: int | None,
-             min_id: int | None, limit: int) -> list[int]:
+    def page(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[int]:
         stmt = select(home_feed.c.status_id).where(home_feed.c.account_id == account_id)
-        stmt = page(stmt, home_feed.c.status_id, max_id=max_id, since_id=since_id, min_id=min_id,
-                    limit=limit)
+        stmt = page(
+            stmt,
+            home_feed.c.status_id,
+            max_id=max_id,
+            since_id=since_id,
+            min_id=min_id,
+            limit=limit,
+        )
         return [r[0] for r in self.conn.execute(stmt)]
 
     def remove_status(self, status_id: int, recipients: Iterable[int] | None = None) -> None:
@@ -63,14 +85,17 @@ class SqlFeedStore:
             r[0]
             for r in self.conn.execute(
                 select(home_feed.c.status_id).where(
-                    home_feed.c.account_id == account_id, home_feed.c.status_id.in_(list(status_ids))
+                    home_feed.c.account_id == account_id,
+                    home_feed.c.status_id.in_(list(status_ids)),
                 )
             )
         }
         self.push_many(account_id, author_id, [s for s in status_ids if s not in have])
 
     def push_many(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None:
-        rows = [{"account_id": account_id, "status_id": s, "author_id": author_id} for s in status_ids]
+        rows = [
+            {"account_id": account_id, "status_id": s, "author_id": author_id} for s in status_ids
+        ]
         if rows:
             self.conn.execute(insert(home_feed), rows)
 
@@ -125,8 +150,15 @@ class RedisFeedStore:
         pipe.execute()
         return count
 
-    def page(self, account_id: int, *, max_id: int | None, since_id: int | None,
-             min_id: int | None, limit: int) -> list[int]:
+    def page(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[int]:
         key = self._key(account_id)
         # Scores are doubles: fetch with a margin and filter on the exact integer ids.
         hi = "+inf" if max_id is None else max_id

@@ -28,7 +28,9 @@ class InteractionStore:
         if exists:
             return False
         self.conn.execute(
-            insert(t).values(id=new_id(), account_id=account_id, status_id=status_id, created_at=now)
+            insert(t).values(
+                id=new_id(), account_id=account_id, status_id=status_id, created_at=now
+            )
         )
         return True
 
@@ -47,15 +49,31 @@ class InteractionStore:
             ).scalar_one()
         )
 
-    def accounts_who(self, kind: str, status_id: int, *, max_id: int | None, since_id: int | None,
-                     min_id: int | None, limit: int) -> list[tuple[int, int]]:
+    def accounts_who(
+        self,
+        kind: str,
+        status_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[tuple[int, int]]:
         t = MARKS[kind]
         stmt = select(t.c.id, t.c.account_id).where(t.c.status_id == status_id)
         stmt = page(stmt, t.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
         return [(r[0], r[1]) for r in self.conn.execute(stmt)]
 
-    def status_page(self, kind: str, account_id: int, *, max_id: int | None, since_id: int | None,
-                    min_id: int | None, limit: int) -> list[tuple[int, int]]:
+    def status_page(
+        self,
+        kind: str,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[tuple[int, int]]:
         """(mark id, status id) pairs, newest mark first."""
         t = MARKS[kind]
         stmt = select(t.c.id, t.c.status_id).where(t.c.account_id == account_id)

@@ -19,13 +19,19 @@ class OAuthStore:
         self.conn.execute(insert(oauth_apps).values(**values))
 
     def app_by_client_id(self, client_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute(
-            select(oauth_apps).where(oauth_apps.c.client_id == client_id)
-        ).mappings().first()
+        row = (
+            self.conn.execute(select(oauth_apps).where(oauth_apps.c.client_id == client_id))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     def app(self, app_id: int) -> dict[str, Any] | None:
-        row = self.conn.execute(select(oauth_apps).where(oauth_apps.c.id == app_id)).mappings().first()
+        row = (
+            self.conn.execute(select(oauth_apps).where(oauth_apps.c.id == app_id))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     def add_code(self, values: dict[str, Any]) -> None:
@@ -33,9 +39,11 @@ class OAuthStore:
 
     def take_code(self, code_hash: str) -> dict[str, Any] | None:
         """The code's row, deleted in the same step: a code works once."""
-        row = self.conn.execute(
-            select(oauth_codes).where(oauth_codes.c.code_hash == code_hash)
-        ).mappings().first()
+        row = (
+            self.conn.execute(select(oauth_codes).where(oauth_codes.c.code_hash == code_hash))
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         self.conn.execute(delete(oauth_codes).where(oauth_codes.c.code_hash == code_hash))
@@ -45,9 +53,11 @@ class OAuthStore:
         self.conn.execute(insert(oauth_tokens).values(**values))
 
     def token(self, token_hash: str) -> dict[str, Any] | None:
-        row = self.conn.execute(
-            select(oauth_tokens).where(oauth_tokens.c.token_hash == token_hash)
-        ).mappings().first()
+        row = (
+            self.conn.execute(select(oauth_tokens).where(oauth_tokens.c.token_hash == token_hash))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     def revoke_token(self, token_hash: str, app_id: int, now: datetime) -> bool:

@@ -36,9 +36,13 @@ class SocialStore:
 
     def get(self, kind: str, account_id: int, target_id: int) -> dict[str, Any] | None:
         t = EDGES[kind]
-        row = self.conn.execute(
-            select(t).where(t.c.account_id == account_id, t.c.target_account_id == target_id)
-        ).mappings().first()
+        row = (
+            self.conn.execute(
+                select(t).where(t.c.account_id == account_id, t.c.target_account_id == target_id)
+            )
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     def add(self, kind: str, account_id: int, target_id: int, now: datetime, **extra: Any) -> bool:
@@ -54,7 +58,11 @@ class SocialStore:
             return False
         self.conn.execute(
             insert(t).values(
-                id=new_id(), account_id=account_id, target_account_id=target_id, created_at=now, **extra
+                id=new_id(),
+                account_id=account_id,
+                target_account_id=target_id,
+                created_at=now,
+                **extra,
             )
         )
         return True
@@ -161,7 +169,9 @@ class SocialStore:
             stmt = stmt.where(mutes.c.hide_notifications.is_(True))
         return {r[0] for r in self.conn.execute(stmt)}
 
-    def relationships(self, viewer_id: int, target_ids: Sequence[int], now: datetime) -> list[Relationship]:
+    def relationships(
+        self, viewer_id: int, target_ids: Sequence[int], now: datetime
+    ) -> list[Relationship]:
         ids = list(dict.fromkeys(target_ids))
 
         def edges(t: Table, outgoing: bool) -> dict[int, dict[str, Any]]:
@@ -208,4 +218,3 @@ def _languages(row: dict[str, Any] | None) -> tuple[str, ...] | None:
     if not row or not row.get("languages"):
         return None
     return tuple(x for x in row["languages"].split(",") if x)
-

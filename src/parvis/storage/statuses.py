@@ -139,7 +139,10 @@ class StatusStore:
     # -- reading -------------------------------------------------------------------------
 
     def exists(self, status_id: int) -> bool:
-        return self.conn.execute(select(statuses.c.id).where(statuses.c.id == status_id)).first() is not None
+        return (
+            self.conn.execute(select(statuses.c.id).where(statuses.c.id == status_id)).first()
+            is not None
+        )
 
     def get(self, status_id: int) -> Status | None:
         return self.load([status_id]).get(status_id)
@@ -281,10 +284,14 @@ class StatusStore:
         if tagged is not None:
             stmt = stmt.where(
                 select(status_tags.c.status_id)
-                .where(and_(status_tags.c.status_id == statuses.c.id, status_tags.c.tag_id == tagged))
+                .where(
+                    and_(status_tags.c.status_id == statuses.c.id, status_tags.c.tag_id == tagged)
+                )
                 .exists()
             )
-        stmt = page(stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        stmt = page(
+            stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit
+        )
         return [r[0] for r in self.conn.execute(stmt)]
 
     def public_ids(
@@ -308,7 +315,9 @@ class StatusStore:
                 .where(media_attachments.c.status_id == statuses.c.id)
                 .exists()
             )
-        stmt = page(stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        stmt = page(
+            stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit
+        )
         return [r[0] for r in self.conn.execute(stmt)]
 
     def tag_ids_page(
@@ -335,7 +344,9 @@ class StatusStore:
                 .where(media_attachments.c.status_id == statuses.c.id)
                 .exists()
             )
-        stmt = page(stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        stmt = page(
+            stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit
+        )
         return [r[0] for r in self.conn.execute(stmt)]
 
     def thread_ids(self, root_id: int) -> list[int]:

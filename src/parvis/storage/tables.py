@@ -82,7 +82,9 @@ accounts = Table(
     Column("id", ID, primary_key=True, autoincrement=False),
     Column("username", String(64), nullable=False),
     Column("domain", String(255), nullable=True),  # NULL for local accounts
-    Column("acct_key", String(320), nullable=False, unique=True),  # lower(username)@lower(domain|"")
+    Column(
+        "acct_key", String(320), nullable=False, unique=True
+    ),  # lower(username)@lower(domain|"")
     Column("display_name", String(120), nullable=False, default=""),
     Column("note", Text, nullable=False, default=""),  # source text
     Column("note_html", Text, nullable=False, default=""),
@@ -175,7 +177,9 @@ media_attachments = Table(
     metadata,
     Column("id", ID, primary_key=True, autoincrement=False),
     _account_fk(),
-    Column("status_id", ID, ForeignKey("statuses.id", ondelete="SET NULL"), nullable=True, index=True),
+    Column(
+        "status_id", ID, ForeignKey("statuses.id", ondelete="SET NULL"), nullable=True, index=True
+    ),
     Column("type", String(16), nullable=False, default="image"),
     Column("state", String(16), nullable=False, default="ready"),  # pending | ready | failed
     Column("file_key", String(255), nullable=True),  # relative path under media_dir
@@ -206,7 +210,9 @@ statuses = Table(
     Column("local", Boolean, nullable=False, default=True),
     Column("in_reply_to_id", ID, nullable=True, index=True),
     Column("in_reply_to_account_id", ID, nullable=True),
-    Column("reblog_of_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column(
+        "reblog_of_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
     Column("thread_root_id", ID, nullable=True, index=True),
     Column("text", Text, nullable=False, default=""),  # source as typed
     Column("content", Text, nullable=False, default=""),  # rendered, sanitized HTML
@@ -223,9 +229,7 @@ statuses = Table(
 )
 Index("ix_statuses_account_id_id", statuses.c.account_id, statuses.c.id)
 Index("ix_statuses_public_local", statuses.c.visibility, statuses.c.local, statuses.c.id)
-Index(
-    "uq_statuses_reblog_once", statuses.c.account_id, statuses.c.reblog_of_id, unique=True
-)
+Index("uq_statuses_reblog_once", statuses.c.account_id, statuses.c.reblog_of_id, unique=True)
 
 status_mentions = Table(
     "status_mentions",
