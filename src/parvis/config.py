@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 from pathlib import Path
 
@@ -43,6 +44,21 @@ class Settings(BaseSettings):
             "Label automated accounts as bots.",
         ]
     )
+
+    secret_key: str = Field(
+        "", description="Signs short-lived tickets; generated into the data dir when empty."
+    )
+
+    def signing_key(self) -> bytes:
+        """The server's secret, from PARVIS_SECRET_KEY or a file created once in the data dir."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
 
     @property
     def base_url(self) -> str:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 from typing import Any
 from urllib.parse import urlencode
@@ -242,6 +244,28 @@ def _hidden(params: dict[str, str]) -> str:
     )
 
 
+TICKET_SECONDS = 600
+
+
+def _ticket(key: bytes, account_id: int, client_id: str, now: float) -> str:
+    """A signed, short-lived proof that this person signed in, carried by the consent form
+    (so the password is never sent twice nor kept in the page)."""
+    payload = f"{account_id}.{int(now) + TICKET_SECONDS}"
+    mac = hmac.new(key, f"{payload}.{client_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{mac}"
+
+
+def _check_ticket(key: bytes, ticket: str, client_id: str, now: float) -> int | None:
+    parts = ticket.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    payload = f"{parts[0]}.{parts[1]}"
+    mac = hmac.new(key, f"{payload}.{client_id}".encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(mac, parts[2]) or int(parts[1]) < now:
+        return None
+    return int(parts[0])
+
+
 AUTH_KEYS = (
     "client_id",
     "redirect_uri",
@@ -273,8 +297,13 @@ async def authorize(request: Request, rt: RuntimeDep) -> Response:
         except DomainError as exc:
             return _page(str(lang), f'<p class="error">{html.escape(exc.message)}</p>', 400)
         error = ""
-        user_id = None
-        if request.method == "POST" and data.get("login") is not None:
+        user_id = _check_ticket(
+            work.settings.signing_key(),
+            str(data.get("ticket", "")),
+            app.client_id,
+            work.now().timestamp(),
+        )
+        if user_id is None and request.method == "POST" and data.get("login") is not None:
             try:
                 user = accounts.authenticate(
                     work, str(data.get("login", "")), str(data.get("password", ""))
@@ -299,7 +328,10 @@ async def authorize(request: Request, rt: RuntimeDep) -> Response:
             account = work.store.accounts.get(user_id)
             assert account is not None
             items = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in sorted(wanted))
-            keep = {**params, "login": str(data["login"]), "password": str(data["password"])}
+            ticket = _ticket(
+                work.settings.signing_key(), user_id, app.client_id, work.now().timestamp()
+            )
+            keep = {**params, "ticket": ticket}
             body = (
                 f"<p>{t['wants'].format(app=html.escape(app.name), user=account.username)}</p>"
                 f'<ul>{items}</ul><form method="post" action="/oauth/authorize">'
