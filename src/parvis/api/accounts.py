@@ -7,15 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
-from parvis.api.auth import TokenDep
+from parvis.api.auth import RequiredTokenDep, TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, ids_param, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
 from parvis.api.pagination import link_header, paging
-from parvis.api.params import body_schema, read_params, validate
+from parvis.api.params import body_schema, read_params, take_files, validate
 from parvis.api.serializers import account_json, relationship_json, source_json, status_json
 from parvis.domain.models import Account, Relationship
 from parvis.services import accounts, media, oauth, social, timelines
@@ -95,7 +94,7 @@ def me_json(work: Work, account: Account) -> dict[str, Any]:
 @router.post(
     "/api/v1/accounts", response_model=schemas.Token, openapi_extra=body_schema(RegisterForm)
 )
-async def register(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
+async def register(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     form = validate(RegisterForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:
@@ -136,9 +135,9 @@ def verify_credentials(rt: RuntimeDep, token: TokenDep) -> Response:
 def _fields(raw: Any) -> list[tuple[str, str]] | None:
     if raw is None:
         return None
-    items = raw.values() if isinstance(raw, dict) else raw
-    if isinstance(raw, dict):
-        items = [raw[k] for k in sorted(raw, key=lambda k: int(k) if k.isdigit() else 0)]
+    items = raw
+    if isinstance(raw, dict):  # fields_attributes[0][name]=… arrives keyed by position
+        items = [raw[k] for k in sorted(raw, key=lambda k: (not k.isdecimal(), k.zfill(8)))]
     out = []
     for item in items:
         if not isinstance(item, dict):
@@ -152,14 +151,10 @@ def _fields(raw: Any) -> list[tuple[str, str]] | None:
     response_model=schemas.CredentialAccount,
     openapi_extra=body_schema(CredentialsForm),
 )
-async def update_credentials(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
+async def update_credentials(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     data = await read_params(request, include_query=False)
-    uploads = {k: data.pop(k) for k in ("avatar", "header") if isinstance(data.get(k), UploadFile)}
-    for k in ("avatar", "header"):
-        if k in data and not isinstance(data[k], UploadFile):
-            raise ApiError(422, f"Validation failed: {k} must be an uploaded image file")
+    blobs = take_files(data, ("avatar", "header"))
     form = validate(CredentialsForm, data)
-    blobs = {k: await f.read(rt.settings.max_upload_bytes + 1) for k, f in uploads.items()}
     source = form.source or {}
 
     def run(work: Work) -> dict[str, Any]:
@@ -424,7 +419,7 @@ for _path, _scope, _fn in (
     response_model=schemas.Relationship,
     openapi_extra=body_schema(FollowForm),
 )
-async def follow(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
+async def follow(id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     form = validate(FollowForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:
@@ -447,7 +442,7 @@ async def follow(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> 
     response_model=schemas.Relationship,
     openapi_extra=body_schema(MuteForm),
 )
-async def mute(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
+async def mute(id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     form = validate(MuteForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:

@@ -40,6 +40,18 @@ async def read_token(
 TokenDep = Annotated[Token, Depends(read_token)]
 
 
+async def require_token(token: TokenDep) -> Token:
+    """For endpoints that need a token: refuse early, before the body is even read."""
+    if token.value is None:
+        raise ApiError(
+            401, "The access token is invalid", {"WWW-Authenticate": 'Bearer realm="Parvis"'}
+        )
+    return token
+
+
+RequiredTokenDep = Annotated[Token, Depends(require_token)]
+
+
 @dataclass(frozen=True)
 class Auth:
     account_id: int

@@ -6,58 +6,84 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
 from parvis.api.auth import TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
-from parvis.api.params import body_schema, read_params, validate
+from parvis.api.params import body_schema, read_params, take_files, validate
 from parvis.api.serializers import media_json
 from parvis.domain.models import Media
 from parvis.jobs.runtime import Runtime
 from parvis.services import media
 from parvis.services.context import Work
 
-router = APIRouter(tags=["media"], responses=ERRORS)
+router = APIRouter(tags=["media"], responses={
+    **ERRORS, 400: {"model": schemas.Error, "description": "Malformed body"}})
 SCOPE = "write:media"
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+
+
+_NUMBER = r"\s*[-+]?(?:0(?:\.[0-9]*)?|1(?:\.0*)?|\.[0-9]+)\s*"
+FOCUS_PATTERN = f"^(?:\\s*|{_NUMBER},{_NUMBER})$"
+FOCUS_HELP = "Focal point: two numbers between -1 and 1, as 'x,y'."
 
 
 class MediaFields(BaseModel):
+    """What an upload or an update may say about the image (validated)."""
+
     model_config = ConfigDict(extra="ignore")
-    description: str | None = Field(None, max_length=media.MAX_DESCRIPTION,
-                                    description="Alternative text, for accessibility.")
-    focus: str | None = Field(None, max_length=64,
-                              description="Focal point: two numbers in [-1, 1], as 'x,y'.")
+    description: str | None = Field(None, max_length=media.MAX_DESCRIPTION)
+    focus: str | None = Field(None, max_length=64)  # the service checks it, with a clear message
 
 
-class MediaUpload(MediaFields):
-    """The multipart body of an upload (documentation only: the file is read separately)."""
+class MediaUpdateBody(BaseModel):
+    """The body of PUT /api/v1/media/{id} (documentation)."""
+
+    description: str = Field(None, max_length=media.MAX_DESCRIPTION,  # type: ignore[assignment]
+                             description="Alternative text, for accessibility.")
+    focus: str = Field(None, max_length=64, pattern=FOCUS_PATTERN,  # type: ignore[assignment]
+                       description=FOCUS_HELP)
+
+
+class MediaUploadBody(MediaUpdateBody):
+    """The multipart body of an upload (documentation: the file is read separately)."""
 
     file: bytes = Field(..., description="The image (JPEG, PNG, WebP or GIF).")
 
 
-async def _read_upload(request: Request, rt: Runtime) -> tuple[bytes, MediaFields]:
-    data = await read_params(request, include_query=False)
-    file = data.pop("file", None)
-    if file is None:
+def _upload_body() -> dict[str, Any]:
+    """openapi_extra for uploads: a required multipart body whose `file` is an image."""
+    extra = body_schema(MediaUploadBody, multipart=True)
+    extra["requestBody"]["required"] = True
+    extra["requestBody"]["content"]["multipart/form-data"]["encoding"] = {
+        "file": {"contentType": ", ".join(IMAGE_TYPES)}}
+    return extra
+
+
+async def _read_upload(request: Request) -> tuple[bytes, MediaFields]:
+    data = await read_params(request, include_query=False)  # files arrive read and closed
+    if "file" not in data:
         raise ApiError(422, "Validation failed: file: an uploaded file is required")
-    if not isinstance(file, UploadFile):
-        raise ApiError(422, "Validation failed: file: must be an uploaded file, sent as "
-                            "multipart/form-data")
-    form = validate(MediaFields, data)
-    try:
-        # One byte over the limit is enough for the service to refuse it as too large.
-        blob = await file.read(rt.settings.max_upload_bytes + 1)
-    finally:
-        await file.close()
-    return blob, form
+    blob = take_files(data, ("file",))["file"]
+    data.pop("thumbnail", None)  # custom thumbnails are not supported; ignored
+    return blob, validate(MediaFields, data)
+
+
+async def _authenticated_first(rt: Runtime, token: auth.Token, refused: ApiError) -> ApiError:
+    """A request refused before its unit of work: answer 401/403 rather than 4xx when the
+    token is also bad, as Mastodon (which authenticates first) does."""
+    await in_thread(rt.read, lambda work: auth.user(work, token, SCOPE))
+    return refused
 
 
 async def _upload(request: Request, rt: Runtime, token: auth.Token, *, allow_async: bool
                   ) -> Media:
-    blob, form = await _read_upload(request, rt)
+    try:
+        blob, form = await _read_upload(request)
+    except ApiError as exc:
+        raise await _authenticated_first(rt, token, exc) from None
 
     def run(work: Work) -> Media:
         me = auth.user(work, token, SCOPE)
@@ -72,7 +98,7 @@ async def _upload(request: Request, rt: Runtime, token: auth.Token, *, allow_asy
 @router.post("/api/v2/media", response_model=schemas.MediaAttachment,
              responses={202: {"model": schemas.MediaAttachment,
                               "description": "Accepted: processing; poll GET /api/v1/media/{id}"}},
-             openapi_extra=body_schema(MediaUpload, multipart=True))
+             openapi_extra=_upload_body())
 async def upload_v2(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     """Upload an image; small ones are processed at once (200), large ones later (202)."""
     up = await _upload(request, rt, token, allow_async=True)
@@ -80,7 +106,7 @@ async def upload_v2(request: Request, rt: RuntimeDep, token: TokenDep) -> Respon
 
 
 @router.post("/api/v1/media", response_model=schemas.MediaAttachment, deprecated=True,
-             openapi_extra=body_schema(MediaUpload, multipart=True))
+             openapi_extra=_upload_body())
 async def upload_v1(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     """Upload an image and wait for it to be processed."""
     up = await _upload(request, rt, token, allow_async=False)
@@ -104,11 +130,14 @@ def get_media(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
 
 
 @router.put("/api/v1/media/{id}", response_model=schemas.MediaAttachment,
-            openapi_extra=body_schema(MediaFields, multipart=False))
+            openapi_extra=body_schema(MediaUpdateBody))
 async def update_media(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
-    data = await read_params(request, include_query=False)
-    data.pop("thumbnail", None)  # custom thumbnails are not supported; ignored
-    form = validate(MediaFields, data)
+    try:
+        data = await read_params(request, include_query=False)
+        data.pop("thumbnail", None)  # custom thumbnails are not supported; ignored
+        form = validate(MediaFields, data)
+    except ApiError as exc:
+        raise await _authenticated_first(rt, token, exc) from None
 
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, SCOPE)

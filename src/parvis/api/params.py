@@ -4,6 +4,7 @@ pydantic model, with a 422 and a readable message on failure."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -15,6 +16,7 @@ from parvis.api.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY = 40 * 1024 * 1024
+MAX_FILE = 40 * 1024 * 1024
 
 
 def _put(target: dict[str, Any], key: str, value: Any) -> None:
@@ -65,8 +67,28 @@ async def read_params(request: Request, *, include_query: bool = True) -> dict[s
             form = await request.form(max_files=8, max_fields=1000)
         except Exception as exc:  # multipart parser errors carry no common base class
             raise ApiError(400, f"Malformed form body: {exc}") from None
-        data.update(_from_pairs(form.multi_items()))
+        try:
+            pairs = [
+                (k, await _slurp(v) if isinstance(v, UploadFile) else v)
+                for k, v in form.multi_items()
+            ]
+        finally:
+            await form.close()  # every temporary file, whatever the endpoint does next
+        data.update(_from_pairs(pairs))
     return data
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """An uploaded file, read into memory (at most MAX_FILE + 1 bytes, so "too large" is seen)."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+async def _slurp(upload: UploadFile) -> UploadedFile:
+    return UploadedFile(upload.filename, upload.content_type, await upload.read(MAX_FILE + 1))
 
 
 def validate(model: type[M], data: dict[str, Any]) -> M:
@@ -92,5 +114,16 @@ def body_schema(model: type[BaseModel], *, multipart: bool = False) -> dict[str,
     return {"requestBody": {"content": content, "required": False}}
 
 
-def is_upload(value: Any) -> bool:
-    return isinstance(value, UploadFile)
+def take_files(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, bytes]:
+    """Pop the named uploaded files out of `data`; a 422 when a field holds something else."""
+    out: dict[str, bytes] = {}
+    for name in names:
+        if name not in data:
+            continue
+        value = data.pop(name)
+        if not isinstance(value, UploadedFile):
+            raise ApiError(
+                422, f"Validation failed: {name} must be an uploaded file (multipart/form-data)"
+            )
+        out[name] = value.data
+    return out

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
-from parvis.api.auth import TokenDep
+from parvis.api.auth import RequiredTokenDep, TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, ids_param, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
 from parvis.api.pagination import link_header, paging
@@ -51,7 +51,7 @@ def render(work: Work, status: Status, viewer_id: int | None) -> dict[str, Any]:
 async def create_status(
     request: Request,
     rt: RuntimeDep,
-    token: TokenDep,
+    token: RequiredTokenDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     form = validate(StatusForm, await read_params(request, include_query=False))
@@ -164,7 +164,7 @@ for _path, _scope, _fn in (
     response_model=schemas.Status,
     openapi_extra=body_schema(ReblogForm),
 )
-async def reblog(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
+async def reblog(id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     form = validate(ReblogForm, await read_params(request, include_query=False))
 
     def run(work: Work) -> dict[str, Any]:

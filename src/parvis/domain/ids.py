@@ -47,7 +47,7 @@ def parse_id(value: object) -> int | None:
     """An id from a path or query parameter; None when it is not a valid id."""
     if isinstance(value, int):
         return value if 0 < value < 2**63 else None
-    if isinstance(value, str) and value.isdigit() and len(value) <= 19:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         n = int(value)
         return n if 0 < n < 2**63 else None
     return None

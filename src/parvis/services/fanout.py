@@ -26,6 +26,10 @@ def fan_out(work: Work, status_id: int) -> int:
         recipients &= feed_recipients(
             original.facts, followers, store.social.blocked_with(original.account.id)
         ) | {author}
+        # Like Mastodon: a boost of something already in your feed (the post itself or another
+        # boost of it) is not added again.
+        others = [rid for rid, _ in store.statuses.reblogs_of(original.id) if rid != status.id]
+        recipients -= store.feeds.holders([original.id, *others], recipients)
     if not status.account.local:
         recipients.discard(author)
     return store.feeds.push(status.id, author, recipients)

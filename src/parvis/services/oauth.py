@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from parvis.domain import scopes as scope_rules
 from parvis.domain.errors import Forbidden, Invalid, Unauthorized
@@ -70,10 +71,22 @@ def _app(row: dict[str, Any]) -> App:
     )
 
 
+PKCE_RE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 unreserved characters
+
+
+def _split(url: str) -> SplitResult | None:
+    try:
+        return urlsplit(url)
+    except ValueError:  # e.g. "http://[::1" (invalid IPv6 literal)
+        return None
+
+
 def _valid_redirect(uri: str) -> bool:
     if uri == OOB:
         return True
-    parts = urlsplit(uri)
+    parts = _split(uri)
+    if parts is None:
+        return False
     if not parts.scheme or parts.scheme.lower() in ("javascript", "data", "vbscript", "file"):
         return False
     if parts.scheme in ("http", "https"):
@@ -100,7 +113,8 @@ def create_app(
         granted = scope_rules.parse(scopes)
     except ValueError as exc:
         raise Invalid(f"Validation failed: scopes: {exc}") from None
-    if website and (len(website) > 2000 or urlsplit(website).scheme not in ("http", "https")):
+    site = _split(website) if website else None
+    if website and (len(website) > 2000 or site is None or site.scheme not in ("http", "https")):
         raise Invalid("Validation failed: website must be an http(s) URL")
     client_id = secrets.token_urlsafe(32)
     client_secret = secrets.token_urlsafe(32)
@@ -163,8 +177,10 @@ def issue_code(
         method = code_challenge_method or "plain"
         if method not in ("S256", "plain"):
             raise Invalid("invalid_request: code_challenge_method must be S256 or plain")
-        if not 43 <= len(code_challenge) <= 128:
-            raise Invalid("invalid_request: code_challenge must be 43 to 128 characters")
+        if not PKCE_RE.match(code_challenge):
+            raise Invalid(
+                "invalid_request: code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"
+            )
     code = secrets.token_urlsafe(32)
     work.store.oauth.add_code(
         {
@@ -182,7 +198,7 @@ def issue_code(
 
 
 def _pkce_ok(challenge: str, method: str, verifier: str | None) -> bool:
-    if verifier is None or not 43 <= len(verifier) <= 128:
+    if verifier is None or not PKCE_RE.match(verifier):
         return False
     if method == "S256":
         computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())

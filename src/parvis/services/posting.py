@@ -100,6 +100,7 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
     author = store.accounts.get(author_id)
     assert author is not None
     default_lang = user.default_language if user else None
+    language = language or detect_language(text, default=default_lang)
     store.statuses.insert(
         {
             "id": status_id,
@@ -117,11 +118,12 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
                 new.sensitive is None and user and user.default_sensitive and media
             ),
             "visibility": visibility.value,
-            "language": language or detect_language(text, default=default_lang),
+            "language": language,
             "application_id": new.application_id,
             "created_at": now,
         }
     )
+    store.search.index_status(status_id, f"{new.spoiler_text or ''}\n{text}", language, author_id)
     store.statuses.add_mentions(status_id, mention_ids)
     tag_pairs = [(normalize_tag(t), t) for t in rendered.tags]
     store.statuses.add_tags(status_id, store.statuses.tag_ids(tag_pairs, now))
@@ -169,6 +171,7 @@ def _remove(work: Work, status: Status) -> None:
     if status.reblog_of_id is not None:
         store.statuses.adjust_counts(status.reblog_of_id, reblogs_count=-1)
     store.accounts.adjust_counts(status.account.id, statuses_count=-1)
+    store.search.unindex_status(status.id)
     store.statuses.delete(status.id)
 
 

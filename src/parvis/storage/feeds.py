@@ -10,15 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
+from parvis.storage.sql import insert_ignoring_duplicates
 from parvis.storage.statuses import page
 from parvis.storage.tables import home_feed
 
 
 class FeedStore(Protocol):
     def push(self, status_id: int, author_id: int, recipients: Iterable[int]) -> int: ...
+    def holders(self, status_ids: Sequence[int], recipients: Iterable[int]) -> set[int]:
+        """Which of `recipients` already have one of `status_ids` in their feed."""
+        ...
+
     def page(
         self,
         account_id: int,
@@ -45,8 +50,21 @@ class SqlFeedStore:
             {"account_id": r, "status_id": status_id, "author_id": author_id} for r in recipients
         ]
         for start in range(0, len(rows), self.BATCH):
-            self.conn.execute(insert(home_feed), rows[start : start + self.BATCH])
+            insert_ignoring_duplicates(self.conn, home_feed, rows[start : start + self.BATCH])
         return len(rows)
+
+    def holders(self, status_ids: Sequence[int], recipients: Iterable[int]) -> set[int]:
+        wanted = list(recipients)
+        found: set[int] = set()
+        for start in range(0, len(wanted), self.BATCH):
+            rows = self.conn.execute(
+                select(home_feed.c.account_id).where(
+                    home_feed.c.status_id.in_(list(status_ids)),
+                    home_feed.c.account_id.in_(wanted[start : start + self.BATCH]),
+                )
+            )
+            found.update(r[0] for r in rows)
+        return found
 
     def page(
         self,
@@ -96,8 +114,7 @@ class SqlFeedStore:
         rows = [
             {"account_id": account_id, "status_id": s, "author_id": author_id} for s in status_ids
         ]
-        if rows:
-            self.conn.execute(insert(home_feed), rows)
+        insert_ignoring_duplicates(self.conn, home_feed, rows)
 
     def trim(self, cap: int) -> int:
         """Drop entries beyond the newest `cap` of every over-full feed; returns rows removed."""
@@ -149,6 +166,16 @@ class RedisFeedStore:
                 pipe.execute()
         pipe.execute()
         return count
+
+    def holders(self, status_ids: Sequence[int], recipients: Iterable[int]) -> set[int]:
+        wanted = list(recipients)
+        pipe = self.redis.pipeline(transaction=False)
+        for r in wanted:
+            for s in status_ids:
+                pipe.zcount(self._key(r), s, s)
+        counts = pipe.execute()
+        per = len(status_ids)
+        return {r for i, r in enumerate(wanted) if any(counts[i * per : (i + 1) * per])}
 
     def page(
         self,

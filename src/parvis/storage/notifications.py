@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from parvis.domain.ids import new_id
@@ -29,7 +29,8 @@ class NotificationStore:
         )
         return nid
 
-    def exists(self, account_id: int, from_account_id: int, type_: str, status_id: int | None) -> bool:
+    def exists(self, account_id: int, from_account_id: int, type_: str,
+               status_id: int | None) -> bool:
         stmt = select(notifications.c.id).where(
             notifications.c.account_id == account_id,
             notifications.c.from_account_id == from_account_id,
@@ -41,16 +42,23 @@ class NotificationStore:
         )
         return self.conn.execute(stmt).first() is not None
 
-    def page(self, account_id: int, *, types: Sequence[str] | None, exclude_types: Sequence[str],
-             from_account_id: int | None, max_id: int | None, since_id: int | None,
-             min_id: int | None, limit: int) -> list[dict[str, Any]]:
-        stmt = select(notifications).where(notifications.c.account_id == account_id)
+    @staticmethod
+    def _filtered(stmt: Select[Any], account_id: int, types: Sequence[str] | None,
+                  exclude_types: Sequence[str], from_account_id: int | None) -> Select[Any]:
+        stmt = stmt.where(notifications.c.account_id == account_id)
         if types:
             stmt = stmt.where(notifications.c.type.in_(list(types)))
         if exclude_types:
             stmt = stmt.where(notifications.c.type.not_in(list(exclude_types)))
         if from_account_id is not None:
             stmt = stmt.where(notifications.c.from_account_id == from_account_id)
+        return stmt
+
+    def page(self, account_id: int, *, types: Sequence[str] | None, exclude_types: Sequence[str],
+             from_account_id: int | None, max_id: int | None, since_id: int | None,
+             min_id: int | None, limit: int) -> list[dict[str, Any]]:
+        stmt = self._filtered(select(notifications), account_id, types, exclude_types,
+                              from_account_id)
         stmt = page(stmt, notifications.c.id, max_id=max_id, since_id=since_id, min_id=min_id,
                     limit=limit)
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
@@ -85,10 +93,15 @@ class NotificationStore:
             stmt = stmt.where(notifications.c.status_id == status_id)
         self.conn.execute(stmt)
 
-    def unread_count(self, account_id: int, since_id: int | None) -> int:
-        stmt = select(func.count()).select_from(notifications).where(
-            notifications.c.account_id == account_id
-        )
+    def unread_count(self, account_id: int, since_id: int | None = None, *,
+                     types: Sequence[str] | None = None, exclude_types: Sequence[str] = (),
+                     from_account_id: int | None = None, limit: int | None = None) -> int:
+        """Notifications newer than `since_id` (all when None), counting at most `limit`."""
+        stmt = self._filtered(select(notifications.c.id), account_id, types, exclude_types,
+                              from_account_id)
         if since_id is not None:
             stmt = stmt.where(notifications.c.id > since_id)
-        return int(self.conn.execute(stmt).scalar_one())
+        if limit is not None:
+            stmt = stmt.order_by(notifications.c.id.desc()).limit(limit)
+        counted = select(func.count()).select_from(stmt.subquery())
+        return int(self.conn.execute(counted).scalar_one())

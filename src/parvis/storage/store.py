@@ -15,6 +15,7 @@ from parvis.storage.interactions import InteractionStore
 from parvis.storage.media import MediaStore
 from parvis.storage.notifications import NotificationStore
 from parvis.storage.oauth import OAuthStore
+from parvis.storage.search import SearchStore
 from parvis.storage.social import SocialStore
 from parvis.storage.statuses import StatusStore
 
@@ -53,6 +54,10 @@ class Store:
     @cached_property
     def media(self) -> MediaStore:
         return MediaStore(self.conn)
+
+    @cached_property
+    def search(self) -> SearchStore:
+        return SearchStore(self.conn)
 
     @cached_property
     def feeds(self) -> FeedStore:

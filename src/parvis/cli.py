@@ -1,0 +1,489 @@
+"""The `parvis` command: serve, run the job worker, migrate, manage users, seed test networks.
+
+Settings come from the environment (PARVIS_*, DATABASE_URL, REDIS_URL, or a .env file), like the
+server's; `--data-dir` overrides PARVIS_DATA_DIR for every command.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from parvis.config import RegistrationMode, Settings
+from parvis.domain.errors import DomainError
+
+if TYPE_CHECKING:  # kept light: uvicorn's worker processes import this module on start
+    from parvis.services.context import Work
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="parvis",
+    help="Parvis: a public square on the fediverse. Run the server and administer it.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+user_app = typer.Typer(
+    help="Manage local users: create them, change roles, suspend, approve.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(user_app, name="user")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class Role(StrEnum):
+    user = "user"
+    moderator = "moderator"
+    admin = "admin"
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where the SQLite database, media and job queue live "
+            "(overrides PARVIS_DATA_DIR; default ./data).",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Parvis: a public square on the fediverse. Run the server and administer it."""
+    ctx.obj = {"data_dir": data_dir}
+
+
+def settings_for(ctx: typer.Context, **overrides: Any) -> Settings:
+    """Settings from the environment, with --data-dir and `overrides` on top."""
+    values: dict[str, Any] = {}
+    root = ctx.find_root().obj or {}
+    if root.get("data_dir") is not None:
+        values["data_dir"] = root["data_dir"]
+    values.update(overrides)
+    return Settings(**values)
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"Error: {message}", markup=False, highlight=False)
+    return typer.Exit(code=1)
+
+
+# --- serve, worker, migrate -----------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Server processes. With more than one, the embedded job worker is off: "
+            "run `parvis worker` beside them.",
+            min=1,
+        ),
+    ] = 1,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Do not start the embedded job worker thread (run `parvis worker` instead).",
+        ),
+    ] = False,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
+    log_level: Annotated[
+        str, typer.Option(help="Server log level: critical, error, warning, info, debug.")
+    ] = "info",
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind a proxy).",
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Proxies whose X-Forwarded-* headers are trusted.")
+    ] = "127.0.0.1",
+    worker_start_timeout: Annotated[
+        int,
+        typer.Option(
+            help="With --workers > 1: seconds a server process may take to start or answer "
+            "the supervisor's health check before it is restarted.",
+            min=1,
+        ),
+    ] = 30,
+) -> None:
+    """Run the web server (migrating the database first), with the job worker inside it."""
+    import uvicorn
+
+    from parvis.app import build
+    from parvis.storage.migrate import current
+
+    settings = settings_for(ctx)
+    instance = build(settings, migrate=True)
+    revision = current(instance.db)
+    instance.close()
+    embedded = settings.embedded_worker and not no_worker and not settings.jobs_immediate
+    if workers > 1 and embedded:
+        embedded = False
+        console.print(
+            f"{workers} server processes: the embedded job worker is off. "
+            "Run `parvis worker` beside them, or background jobs will wait."
+        )
+    elif not embedded and not settings.jobs_immediate:
+        console.print("Embedded job worker off: run `parvis worker` to process background jobs.")
+    # The server processes build their own settings from the environment: pass ours on.
+    root = ctx.find_root().obj or {}
+    if root.get("data_dir") is not None:
+        os.environ["PARVIS_DATA_DIR"] = str(Path(root["data_dir"]).resolve())
+    os.environ["PARVIS_EMBEDDED_WORKER"] = "true" if embedded else "false"
+    console.print(
+        f"Parvis on http://{host}:{port} (schema {revision}, {workers} process"
+        f"{'es' if workers > 1 else ''}, job worker {'embedded' if embedded else 'separate'})"
+    )
+    uvicorn.run(
+        "parvis.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level=log_level,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        timeout_worker_healthcheck=worker_start_timeout,
+    )
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    threads: Annotated[int, typer.Option(help="Worker threads running jobs.", min=1)] = 4,
+) -> None:
+    """Run the background job worker (fan-out, notifications, media) until interrupted."""
+    from parvis.app import build
+
+    settings = settings_for(ctx)
+    if settings.jobs_immediate:
+        raise fail(
+            "PARVIS_JOBS_IMMEDIATE is set: jobs run inline in the server, there is no queue "
+            "to work on."
+        )
+    instance = build(settings)
+    if instance.huey is None:
+        raise fail("no job queue is configured")
+    console.print(f"Parvis job worker: {threads} threads on {type(instance.huey).__name__}.")
+    try:
+        instance.huey.create_consumer(workers=threads, worker_type="thread").run()
+    finally:
+        instance.close()
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Only check: exit 0 when the schema is up to date, 1 when migrations are due.",
+        ),
+    ] = False,
+) -> None:
+    """Upgrade the database schema to the latest revision (or check whether it is)."""
+    from alembic.script import ScriptDirectory
+
+    from parvis.storage.database import Database
+    from parvis.storage.migrate import alembic_config, current, upgrade
+
+    settings = settings_for(ctx)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url())
+    try:
+        head = ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+        if check:
+            now = current(db)
+            if now != head:
+                raise fail(
+                    f"the schema is at {now or 'nothing'}, the code wants {head}: "
+                    "run `parvis migrate`"
+                )
+            console.print(f"Schema up to date ({now}).")
+            return
+        before = current(db)
+        upgrade(db)
+        after = current(db)
+        if before == after:
+            console.print(f"Schema already up to date ({after}).")
+        else:
+            console.print(f"Schema upgraded from {before or 'nothing'} to {after}.")
+    finally:
+        db.dispose()
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _runtime(ctx: typer.Context, **overrides: Any) -> Iterator[Any]:
+    from parvis.app import build
+
+    instance = build(settings_for(ctx, **overrides), migrate=True)
+    try:
+        yield instance.runtime
+    finally:
+        instance.close()
+
+
+def _write(ctx: typer.Context, use_case: Callable[[Work], T], **overrides: Any) -> T:
+    with _runtime(ctx, **overrides) as runtime:
+        try:
+            result: T = runtime.write(use_case)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        return result
+
+
+def _account_id(work: Work, username: str) -> int:
+    from parvis.domain.errors import NotFound
+    from parvis.services import accounts
+
+    try:
+        return accounts.lookup(work, username).id
+    except NotFound:
+        raise NotFound(f"no account named {username!r} on this server") from None
+
+
+@user_app.command("create")
+def user_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The new user's name (letters, digits, _).")],
+    email: Annotated[str, typer.Argument(help="The new user's e-mail address.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The password (8 to 256 characters); asked for when left out."),
+    ] = None,
+    role: Annotated[Role, typer.Option(help="user, moderator or admin.")] = Role.user,
+) -> None:
+    """Create a local user, approved and confirmed (whatever the registration mode)."""
+    from parvis.services import accounts
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    registration = accounts.Registration(
+        username=username, email=email, password=password, agreement=True
+    )
+
+    def create(work: Work) -> int:
+        user = accounts.register(work, registration, role=role.value)
+        return user.account_id
+
+    # The command line acts for the administrators: registration mode and e-mail
+    # confirmation do not apply.
+    account_id = _write(
+        ctx, create, registrations=RegistrationMode.OPEN, require_email_confirmation=False
+    )
+    console.print(f"Created {role.value} {username} (account {account_id}).")
+
+
+@user_app.command("role")
+def user_role(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A local user's name.")],
+    role: Annotated[Role, typer.Argument(help="user, moderator or admin.")],
+) -> None:
+    """Change a local user's role."""
+    from parvis.services import accounts
+
+    _write(ctx, lambda work: accounts.set_role(work, _account_id(work, username), role.value))
+    console.print(f"{username} is now {role.value}.")
+
+
+@user_app.command("suspend")
+def user_suspend(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A local user's name.")],
+) -> None:
+    """Suspend an account: it can no longer sign in, and its tokens are revoked."""
+    from parvis.services import accounts
+
+    _write(ctx, lambda work: accounts.set_suspended(work, _account_id(work, username), True))
+    console.print(f"{username} is suspended.")
+
+
+@user_app.command("unsuspend")
+def user_unsuspend(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A local user's name.")],
+) -> None:
+    """Lift an account's suspension."""
+    from parvis.services import accounts
+
+    _write(ctx, lambda work: accounts.set_suspended(work, _account_id(work, username), False))
+    console.print(f"{username} is no longer suspended.")
+
+
+@user_app.command("approve")
+def user_approve(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A local user's name.")],
+) -> None:
+    """Approve a sign-up waiting for the moderators (approval mode)."""
+    from parvis.services import accounts
+
+    _write(ctx, lambda work: accounts.approve(work, _account_id(work, username)))
+    console.print(f"{username} is approved.")
+
+
+# --- seed -----------------------------------------------------------------------------------
+
+SEED_PASSWORD = "seed-password"
+
+
+def run_seed(db: Any, params: Any, *, out: Console | None = None) -> Any:
+    """Seed `db` with rich progress bars; returns the SeedReport (used by bench/ too)."""
+    from parvis.services.accounts import hash_password
+    from parvis.storage.seed import seed
+
+    out = out or console
+    password_hash = hash_password(SEED_PASSWORD)
+    columns = (
+        TextColumn("{task.description:<13}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=out, transient=False) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], advance=done, total=total)
+
+        return seed(db, params, password_hash=password_hash, progress=advance)
+
+
+def report_table(report: Any) -> Table:
+    table = Table(title="Seeded network", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    rows = [
+        ("local accounts", f"{report.accounts:,}"),
+        ("follows", f"{report.follows:,}"),
+        (
+            "following: median / mean",
+            f"{report.median_following:.0f} / {report.mean_following:.1f}",
+        ),
+        ("most followers", f"{report.max_followers:,}"),
+        ("bench account followers", f"{report.bench_followers:,}"),
+        ("statuses", f"{report.statuses:,}"),
+        (
+            "  originals / replies / boosts",
+            f"{report.originals:,} / {report.replies:,} / {report.boosts:,}",
+        ),
+        ("  followers-only", f"{report.private:,}"),
+        ("hashtags / tagged posts", f"{report.tags:,} / {report.tagged:,}"),
+        ("mentions", f"{report.mentions:,}"),
+        ("home-feed entries", f"{report.feed_rows:,}"),
+        ("feeds at the cap", f"{report.feeds_capped:,}"),
+        ("rows written", f"{report.rows:,}"),
+        ("time", f"{report.seconds:.1f} s"),
+        ("rows/s", f"{report.rows_per_second:,.0f}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    for phase, seconds in report.timings.items():
+        table.add_row(f"  {phase}", f"{seconds:.1f} s")
+    return table
+
+
+@app.command("seed")
+def seed_command(
+    ctx: typer.Context,
+    accounts: Annotated[int, typer.Option(help="Local accounts to create.", min=1)],
+    posts_per_account: Annotated[
+        int, typer.Option(help="Posts per account on average (replies and boosts included).", min=0)
+    ],
+    follows_median: Annotated[
+        float, typer.Option(help="Median follows per account (lognormal out-degree).", min=1)
+    ] = 40.0,
+    follows_mean: Annotated[
+        float | None,
+        typer.Option(help="Mean follows per account (default: 2.5 x the median).", min=1),
+    ] = None,
+    celebrity_followers: Annotated[
+        int,
+        typer.Option(
+            help="Exact local followers of the `bench` account (fan-out benchmark).", min=0
+        ),
+    ] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same network.")] = 1,
+    days: Annotated[
+        int, typer.Option(help="Posts are spread over this many past days.", min=1)
+    ] = 30,
+) -> None:
+    """Fill an empty database with a realistic synthetic network (accounts, follows, posts,
+    home feeds). Every seeded user's password is "seed-password"."""
+    from parvis.app import build
+    from parvis.storage.seed import SeedError, SeedParams
+
+    settings = settings_for(ctx)
+    instance = build(settings, migrate=True)
+    params = SeedParams(
+        accounts=accounts,
+        posts_per_account=posts_per_account,
+        follows_median=follows_median,
+        follows_mean=follows_mean,
+        celebrity_followers=celebrity_followers,
+        seed=seed,
+        days=days,
+        feed_cap=settings.home_feed_cap,
+        base_url=settings.base_url,
+    )
+    try:
+        report = run_seed(instance.db, params)
+    except SeedError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        instance.close()
+    console.print(report_table(report))
+    if celebrity_followers >= accounts:
+        console.print(
+            f"Note: the bench account has {report.bench_followers:,} followers "
+            f"(at most accounts - 1)."
+        )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
