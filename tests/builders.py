@@ -75,9 +75,10 @@ def make_user(
     scopes: str = ALL_SCOPES,
     locked: bool = False,
 ) -> User:
+    """Sign up through the API; with `scopes`, the returned token holds only those."""
     username = username or f"user{next(_seq)}"
-    app = make_app(client, scopes)
-    token = app_token(client, app, scopes)
+    app = make_app(client, ALL_SCOPES)
+    token = app_token(client, app, "read write")
     r = client.post(
         "/api/v1/accounts",
         headers={"Authorization": f"Bearer {token}"},
@@ -89,14 +90,23 @@ def make_user(
         },
     )
     assert r.status_code == 200, r.text
-    user_token = r.json()["access_token"]
-    me = client.get(
-        "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {user_token}"}
-    ).json()
-    user = User(client, user_token, me["id"], username)
+    full = User(client, r.json()["access_token"], "", username)
+    full.id = full.get("/api/v1/accounts/verify_credentials").json()["id"]
     if locked:
-        assert (
-            user.patch("/api/v1/accounts/update_credentials", data={"locked": "true"}).status_code
-            == 200
-        )
-    return user
+        r = full.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+        assert r.status_code == 200, r.text
+    if scopes == ALL_SCOPES:
+        return full
+    r = client.post(  # a narrower token for the same person, through the password grant
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "username": f"{username}@example.org",
+            "password": "correct horse battery",
+            "scope": scopes,
+        },
+    )
+    assert r.status_code == 200, r.text
+    return User(client, r.json()["access_token"], full.id, username)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from parvis.app import build, create_app
 from parvis.cli import app
 from parvis.config import Settings
+from parvis.services import accounts as accounts_service
 from parvis.services import oauth
 from parvis.services.context import Work
 from parvis.storage.database import Database
@@ -270,6 +272,26 @@ def test_seed_builds_a_consistent_network(tmp_path: Path) -> None:
             return oauth.issue_token(work, None, bench.id, frozenset({"read"})).access_token
 
         access = instance.runtime.write(token)
+
+        # Timestamps are stored exactly as SQLAlchemy stores them (and read back aware).
+        reg = accounts_service.Registration("dana", "dana@example.org", "correct horse", True)
+        instance.runtime.write(lambda w: accounts_service.register(w, reg))
+        with db.read() as conn:
+            raw = dict(
+                conn.execute(
+                    text(
+                        "SELECT username, created_at FROM accounts WHERE username IN "
+                        "('bench', 'dana')"
+                    )
+                ).all()
+            )
+            seeded_at = conn.execute(
+                select(statuses.c.created_at).order_by(statuses.c.id.desc()).limit(1)
+            ).scalar_one()
+        stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
+        assert stamp.match(raw["bench"]) and stamp.match(raw["dana"]), raw
+        assert seeded_at.tzinfo is not None
+        assert timedelta(0) <= datetime.now(UTC) - seeded_at < timedelta(days=2)
         with TestClient(create_app(instance, embedded_worker=False)) as client:
             r = client.get(
                 "/api/v1/timelines/home?limit=20", headers={"Authorization": f"Bearer {access}"}

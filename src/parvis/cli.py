@@ -184,10 +184,18 @@ def serve(
 def worker(
     ctx: typer.Context,
     threads: Annotated[int, typer.Option(help="Worker threads running jobs.", min=1)] = 4,
+    log_level: Annotated[
+        str, typer.Option(help="Log level: critical, error, warning, info, debug.")
+    ] = "info",
 ) -> None:
     """Run the background job worker (fan-out, notifications, media) until interrupted."""
+    import logging
+
     from parvis.app import build
 
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = settings_for(ctx)
     if settings.jobs_immediate:
         raise fail(

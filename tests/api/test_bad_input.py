@@ -139,7 +139,8 @@ def test_malformed_multipart_body(client: TestClient) -> None:
 # --- invalid statuses -------------------------------------------------------------------------
 
 
-def test_oversized_status_is_refused_and_nothing_changes(client: TestClient, parvis: Parvis) -> None:
+def test_oversized_status_is_refused_and_nothing_changes(client: TestClient, parvis: Parvis
+                                                          ) -> None:
     me, fan = make_user(client), make_user(client)
     fan.post(f"/api/v1/accounts/{me.id}/follow")
     kept = me.status("a short one")

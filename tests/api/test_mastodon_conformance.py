@@ -116,17 +116,17 @@ def world(
     # rebuild the world once per test.
     with TestClient(app, base_url="https://parvis.test", raise_server_exceptions=False) as http:
         got: dict[str, Captured] = {}
+        broken = ""
         try:
             _build_world(http, got)
-            yield World(got)
         except Exception as exc:
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            yield World(got, f"{type(exc).__name__}: {str(exc)[:500]} (line {where.lineno})")
+            broken = f"{type(exc).__name__}: {str(exc)[:500]} (line {where.lineno})"
+        yield World(got, broken)
     parvis.close()
 
 
 def _build_world(http: TestClient, got: dict[str, Captured]) -> None:
-
     def keep(name: str, method: str, path: str, response: Any) -> Any:
         try:
             body = response.json()

@@ -405,7 +405,7 @@ def test_unknown_scope_at_app_creation(client: TestClient) -> None:
 def test_secrets_are_stored_hashed(client: TestClient, parvis: Parvis) -> None:
     user = make_user(client)
     app = make_app(client)
-    verifier, challenge = pkce()
+    _verifier, challenge = pkce()
     pending_code = code_from(authorize(client, app, user.username, challenge=challenge))
     used_code = code_from(authorize(client, app, user.username))
     # make_user issued two tokens (an app token to sign up, then the user's); two more here.
@@ -433,7 +433,8 @@ def test_secrets_are_stored_hashed(client: TestClient, parvis: Parvis) -> None:
 TOKEN_CHARS = string.ascii_letters + string.digits + "-_.~+/="
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(token=st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=80))
 def test_random_tokens_never_authenticate(client: TestClient, token: str) -> None:
     real = getattr(client, "_real_user", None)

@@ -267,6 +267,29 @@ def test_block_hides_boosts_and_replies_of_the_blocked(client: TestClient) -> No
     assert reply["id"] not in ids(context["descendants"])
 
 
+def test_block_hides_notifications_from_the_blocked_both_ways(client: TestClient) -> None:
+    """After a block, neither side is shown notifications from the other (Mastodon clears the
+    blocker's; a block here hides content in both directions)."""
+    me, blocked, blocker = make_user(client), make_user(client), make_user(client)
+    mine = me.status("notice me")
+    for other in (blocked, blocker):
+        ok(other.post(f"/api/v1/accounts/{me.id}/follow"))
+        ok(other.post(f"/api/v1/statuses/{mine['id']}/favourite"))
+        ok(other.post(f"/api/v1/statuses/{mine['id']}/reblog"))
+
+    def senders() -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for n in ok_list(me.get("/api/v1/notifications")):
+            out.setdefault(n["account"]["id"], set()).add(n["type"])
+        return out
+
+    assert senders() == {blocked.id: {"follow", "favourite", "reblog"},
+                         blocker.id: {"follow", "favourite", "reblog"}}
+    ok(me.post(f"/api/v1/accounts/{blocked.id}/block"))
+    ok(blocker.post(f"/api/v1/accounts/{me.id}/block"))
+    assert senders() == {}
+
+
 # --- mutes --------------------------------------------------------------------------------------
 
 

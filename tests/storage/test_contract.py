@@ -98,7 +98,8 @@ def add_media(store: Store, account_id: int, **extra: Any) -> int:
 
 
 def count_rows(store: Store, table: Any, *where: Any) -> int:
-    return int(store.conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+    stmt = select(func.count()).select_from(table).where(*where)
+    return int(store.conn.execute(stmt).scalar_one())
 
 
 # --- Mastodon paging, as a reference -------------------------------------------------------
@@ -121,8 +122,8 @@ def bounds(ids: list[int]) -> list[int | None]:
             ordered[-1] + 1]
 
 
-def check_paging(fetch: Callable[..., list[int]], ids: list[int], limits: tuple[int, ...] = (1, 3, 40)
-                 ) -> int:
+def check_paging(fetch: Callable[..., list[int]], ids: list[int],
+                 limits: tuple[int, ...] = (1, 3, 40)) -> int:
     """Every combination of cursors (since_id and min_id together are left to their own test)."""
     checked = 0
     for max_id, since_id, min_id in itertools.product(bounds(ids), repeat=3):
@@ -530,6 +531,24 @@ def test_feed_paging_is_exact_for_neighbouring_ids(parvis: Parvis, feed_maker: F
         check_paging(lambda **kw: feed.page(reader, **kw), ids, limits=(2, 20))
 
 
+def test_feed_holders(parvis: Parvis, feed_maker: FeedMaker) -> None:
+    """Which recipients already hold one of some statuses (to show a post once per home)."""
+    base = id_for_time(datetime(2024, 8, 1, tzinfo=UTC)) + 256
+    with parvis.runtime.stores.write() as store:
+        feed = feed_maker(store, 800)
+        reader, author, other, ids = _feed_world(store, status_ids=[base, base + 1, base + 2])
+        far = add_status(store, author)
+        feed.push(ids[0], author, [reader])
+        feed.push(ids[2], author, [other])
+        feed.push(far, author, [reader, other])
+        assert feed.holders([ids[0]], [reader, other, author]) == {reader}
+        assert feed.holders([ids[0], ids[2]], [reader, other, author]) == {reader, other}
+        assert feed.holders([far], [reader]) == {reader}
+        assert feed.holders([ids[0]], []) == set()
+        # A neighbouring id (same millisecond) is another status: not held by anyone.
+        assert feed.holders([ids[1]], [reader, other, author]) == set()
+
+
 def test_feed_trim_keeps_the_newest_cap_entries(parvis: Parvis, feed_maker: FeedMaker) -> None:
     cap = 5
     with parvis.runtime.stores.write() as store:
@@ -619,7 +638,8 @@ def test_local_followers_and_blocked_with(parvis: Parvis) -> None:
 
 def test_viewer_and_mutes(parvis: Parvis) -> None:
     with parvis.runtime.stores.write() as store:
-        me, f, b1, b2, m, gone = (add_account(store, n) for n in ("me", "f", "b1", "b2", "m", "gone"))
+        names = ("me", "f", "b1", "b2", "m", "gone")
+        me, f, b1, b2, m, gone = (add_account(store, n) for n in names)
         store.social.add("follows", me, f, NOW)
         store.social.add("blocks", me, b1, NOW)
         store.social.add("blocks", b2, me, NOW)

@@ -54,7 +54,7 @@ def _round_trip(db: Database) -> None:
 
     upgrade(db)
     assert current(db) == _head(db)
-    assert KNOWN <= _tables(db)
+    assert _tables(db) >= KNOWN
     assert _differences(db) == []
 
     command.downgrade(alembic_config(db), "base")

@@ -124,7 +124,7 @@ async def register(request: Request, rt: RuntimeDep, token: RequiredTokenDep) ->
 
 
 @router.get("/api/v1/accounts/verify_credentials", response_model=schemas.CredentialAccount)
-def verify_credentials(rt: RuntimeDep, token: TokenDep) -> Response:
+def verify_credentials(rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "read:accounts")
         return me_json(work, accounts.get_account(work, me.account_id))
@@ -194,12 +194,14 @@ async def update_credentials(request: Request, rt: RuntimeDep, token: RequiredTo
 
 @router.get("/api/v1/accounts/relationships", response_model=list[schemas.Relationship])
 def relationships(
-    rt: RuntimeDep, token: TokenDep, id: Annotated[list[str] | None, Query(alias="id[]")] = None
+    rt: RuntimeDep,
+    token: RequiredTokenDep,
+    ids: Annotated[list[str] | None, Query(alias="id[]")] = None,
+    id: Annotated[list[str] | None, Query()] = None,  # Mastodon accepts ?id=1 too
 ) -> Response:
-    wanted = ids_param(id)
-
     def run(work: Work) -> list[dict[str, Any]]:
         me = auth.user(work, token, "read:follows")
+        wanted = ids_param((ids or []) + (id or []))
         known = work.store.accounts.get_many(wanted)
         rels = work.store.social.relationships(
             me.account_id, [i for i in wanted if i in known], work.now()
@@ -329,7 +331,7 @@ def _account_list(kind: str, direction: str, scope: str, *, own: bool) -> Callab
         def own_endpoint(
             request: Request,
             rt: RuntimeDep,
-            token: TokenDep,
+            token: RequiredTokenDep,
             max_id: str | None = None,
             since_id: str | None = None,
             min_id: str | None = None,
@@ -386,7 +388,7 @@ for _path, _kind, _dir, _scope, _own in (
 def _relation_action(
     scope: str, action: Callable[[Work, int, int], Relationship]
 ) -> Callable[..., Response]:
-    def endpoint(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
+    def endpoint(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
         def run(work: Work) -> dict[str, Any]:
             me = auth.user(work, token, scope)
             return relationship_json(action(work, me.account_id, path_id(id)))

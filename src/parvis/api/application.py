@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from parvis import __version__
 from parvis.api import (
     accounts,
+    auth,
     errors,
     instance,
     media,
@@ -54,9 +59,53 @@ def build_asgi(
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (oauth, accounts, statuses, timelines, notifications, media, search, instance):
-        app.include_router(module.router)
+    # Web clients (Elk, Phanpy…) run on other origins: the API is public, tokens are bearer
+    # headers, never cookies, so any origin may call it.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=["Link", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+    )
+    routers = [
+        m.router
+        for m in (oauth, accounts, statuses, timelines, notifications, media, search, instance)
+    ]
+    for router in routers:
+        app.include_router(router)
+    _document_optional_auth(app, routers)
     runtime.settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=runtime.settings.media_dir), name="media")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _uses(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(d.call is call or _uses(d, call) for d in dependant.dependencies)
+
+
+def _document_optional_auth(app: FastAPI, routers: list[APIRouter]) -> None:
+    """Routes that read a token without requiring one answer anonymously too: say so in the
+    OpenAPI document (security: none or bearer), so clients and schemathesis know."""
+    optional = {
+        (route.path, method.lower())
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and _uses(route.dependant, auth.read_token)
+        and not _uses(route.dependant, auth.require_token)
+        for method in route.methods
+    }
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            for path, ops in schema.get("paths", {}).items():
+                for method, op in ops.items():
+                    if (path, method) in optional and "security" in op:
+                        op["security"] = [{}, *op["security"]]
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

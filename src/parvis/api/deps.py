@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from parvis.api import schemas
 from parvis.api.errors import ApiError
 from parvis.domain.ids import parse_id
 from parvis.jobs.runtime import Runtime
@@ -51,13 +52,15 @@ def ids_param(values: list[str] | None, name: str = "id", maximum: int = 40) -> 
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or invalid token", "model": None},
-    403: {"description": "Outside the token's scopes"},
-    404: {"description": "Record not found"},
-    422: {"description": "Validation failed"},
+    400: {"description": "Malformed request body", "model": schemas.Error},
+    401: {"description": "Missing or invalid token", "model": schemas.Error},
+    403: {"description": "Outside the token's scopes", "model": schemas.Error},
+    404: {"description": "Record not found", "model": schemas.Error},
+    413: {"description": "Request body too large", "model": schemas.Error},
+    422: {"description": "Validation failed", "model": schemas.Error},
 }
 
 
-async def in_thread(fn: Callable[[Work], T], use_case: Callable[[Work], T]) -> T:
+async def in_thread(fn: Callable[[Callable[[Work], T]], T], use_case: Callable[[Work], T]) -> T:
     """Run one unit of work (`rt.read` or `rt.write`) in the thread pool: one hop per request."""
     return await run_in_threadpool(fn, use_case)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from parvis import __version__
 from parvis.api import auth
-from parvis.api.auth import TokenDep
+from parvis.api.auth import RequiredTokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, json_response
 from parvis.config import RegistrationMode, Settings
 from parvis.domain.errors import NotFound
@@ -307,24 +307,26 @@ def instance_v1(rt: RuntimeDep) -> Response:
     enabled, approval = _registrations(settings)
     config = _configuration(settings)
     config["accounts"] = {"max_featured_tags": config["accounts"]["max_featured_tags"]}
-    return json_response({
-        "uri": settings.domain,
-        "title": settings.title,
-        "short_description": settings.description,
-        "description": settings.description,
-        "email": settings.contact_email,
-        "version": VERSION,
-        "urls": {"streaming_api": _streaming_url(settings)},
-        "stats": stats,
-        "thumbnail": f"{settings.base_url}/static/header.png",
-        "languages": LANGUAGES,
-        "registrations": enabled,
-        "approval_required": approval,
-        "invites_enabled": False,
-        "configuration": config,
-        "contact_account": None,
-        "rules": _rules(settings),
-    })
+    return json_response(
+        {
+            "uri": settings.domain,
+            "title": settings.title,
+            "short_description": settings.description,
+            "description": settings.description,
+            "email": settings.contact_email,
+            "version": VERSION,
+            "urls": {"streaming_api": _streaming_url(settings)},
+            "stats": stats,
+            "thumbnail": f"{settings.base_url}/static/header.png",
+            "languages": LANGUAGES,
+            "registrations": enabled,
+            "approval_required": approval,
+            "invites_enabled": False,
+            "configuration": config,
+            "contact_account": None,
+            "rules": _rules(settings),
+        }
+    )
 
 
 @router.get("/api/v2/instance", response_model=InstanceV2)
@@ -334,30 +336,45 @@ def instance_v2(rt: RuntimeDep) -> Response:
     counts = rt.read(lambda work: _counts(work, active=True))
     enabled, approval = _registrations(settings)
     config = _configuration(settings)
-    return json_response({
-        "domain": settings.domain,
-        "title": settings.title,
-        "version": VERSION,
-        "source_url": _source_url(settings),
-        "description": settings.description,
-        "usage": {"users": {"active_month": counts["active_month"]}},
-        "thumbnail": {"url": f"{settings.base_url}/static/header.png", "blurhash": None,
-                      "versions": {}},
-        "icon": [],
-        "languages": LANGUAGES,
-        "configuration": {
-            "urls": {"streaming": _streaming_url(settings), "status": None,
-                     "about": None, "privacy_policy": None,
-                     "terms_of_service": None},
-            **config,
-            "translation": {"enabled": False},
-        },
-        "registrations": {"enabled": enabled, "approval_required": approval, "message": None,
-                          "url": None, "min_age": None, "reason_required": approval},
-        "api_versions": {"mastodon": 2},
-        "contact": {"email": settings.contact_email, "account": None},
-        "rules": _rules(settings),
-    })
+    return json_response(
+        {
+            "domain": settings.domain,
+            "title": settings.title,
+            "version": VERSION,
+            "source_url": _source_url(settings),
+            "description": settings.description,
+            "usage": {"users": {"active_month": counts["active_month"]}},
+            "thumbnail": {
+                "url": f"{settings.base_url}/static/header.png",
+                "blurhash": None,
+                "versions": {},
+            },
+            "icon": [],
+            "languages": LANGUAGES,
+            "configuration": {
+                "urls": {
+                    "streaming": _streaming_url(settings),
+                    "status": None,
+                    "about": None,
+                    "privacy_policy": None,
+                    "terms_of_service": None,
+                },
+                **config,
+                "translation": {"enabled": False},
+            },
+            "registrations": {
+                "enabled": enabled,
+                "approval_required": approval,
+                "message": None,
+                "url": None,
+                "min_age": None,
+                "reason_required": approval,
+            },
+            "api_versions": {"mastodon": 2},
+            "contact": {"email": settings.contact_email, "account": None},
+            "rules": _rules(settings),
+        }
+    )
 
 
 @router.get("/api/v1/instance/rules", response_model=list[Rule])
@@ -384,8 +401,9 @@ def custom_emojis() -> Response:
 
 
 @router.get("/api/v1/preferences", response_model=Preferences, responses=ERRORS)
-def preferences(rt: RuntimeDep, token: TokenDep) -> Response:
+def preferences(rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     """The user's posting defaults (set through update_credentials' `source`)."""
+
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "read:accounts")
         user = work.store.accounts.user(me.account_id)
@@ -409,9 +427,14 @@ def preferences(rt: RuntimeDep, token: TokenDep) -> Response:
 @router.get("/.well-known/nodeinfo", response_model=NodeInfoLinks, tags=["nodeinfo"])
 def nodeinfo_links(rt: RuntimeDep) -> Response:
     base = rt.settings.base_url
-    return json_response({"links": [
-        {"rel": NODEINFO_PROFILE.format(v), "href": f"{base}/nodeinfo/{v}"} for v in ("2.0", "2.1")
-    ]})
+    return json_response(
+        {
+            "links": [
+                {"rel": NODEINFO_PROFILE.format(v), "href": f"{base}/nodeinfo/{v}"}
+                for v in ("2.0", "2.1")
+            ]
+        }
+    )
 
 
 def _nodeinfo(rt: Any, version: str) -> Response:
@@ -427,8 +450,11 @@ def _nodeinfo(rt: Any, version: str) -> Response:
         "protocols": ["activitypub"],
         "services": {"outbound": [], "inbound": []},
         "usage": {
-            "users": {"total": counts["user_count"], "activeMonth": counts["active_month"],
-                      "activeHalfyear": counts["active_halfyear"]},
+            "users": {
+                "total": counts["user_count"],
+                "activeMonth": counts["active_month"],
+                "activeHalfyear": counts["active_halfyear"],
+            },
             "localPosts": counts["status_count"],
         },
         "openRegistrations": _registrations(settings)[0],
@@ -436,7 +462,8 @@ def _nodeinfo(rt: Any, version: str) -> Response:
     }
     response = json_response(body)
     response.headers["Content-Type"] = (
-        f'application/json; profile="{NODEINFO_PROFILE.format(version)}#"')
+        f'application/json; profile="{NODEINFO_PROFILE.format(version)}#"'
+    )
     return response
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
-from parvis.api.auth import TokenDep
+from parvis.api.auth import RequiredTokenDep, TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
 from parvis.api.params import body_schema, read_params, take_files, validate
@@ -19,8 +19,10 @@ from parvis.jobs.runtime import Runtime
 from parvis.services import media
 from parvis.services.context import Work
 
-router = APIRouter(tags=["media"], responses={
-    **ERRORS, 400: {"model": schemas.Error, "description": "Malformed body"}})
+router = APIRouter(
+    tags=["media"],
+    responses={**ERRORS, 400: {"model": schemas.Error, "description": "Malformed body"}},
+)
 SCOPE = "write:media"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 
@@ -41,10 +43,17 @@ class MediaFields(BaseModel):
 class MediaUpdateBody(BaseModel):
     """The body of PUT /api/v1/media/{id} (documentation)."""
 
-    description: str = Field(None, max_length=media.MAX_DESCRIPTION,  # type: ignore[assignment]
-                             description="Alternative text, for accessibility.")
-    focus: str = Field(None, max_length=64, pattern=FOCUS_PATTERN,  # type: ignore[assignment]
-                       description=FOCUS_HELP)
+    description: str = Field(
+        None,
+        max_length=media.MAX_DESCRIPTION,  # type: ignore[assignment]
+        description="Alternative text, for accessibility.",
+    )
+    focus: str = Field(
+        None,
+        max_length=64,
+        pattern=FOCUS_PATTERN,  # type: ignore[assignment]
+        description=FOCUS_HELP,
+    )
 
 
 class MediaUploadBody(MediaUpdateBody):
@@ -58,7 +67,8 @@ def _upload_body() -> dict[str, Any]:
     extra = body_schema(MediaUploadBody, multipart=True)
     extra["requestBody"]["required"] = True
     extra["requestBody"]["content"]["multipart/form-data"]["encoding"] = {
-        "file": {"contentType": ", ".join(IMAGE_TYPES)}}
+        "file": {"contentType": ", ".join(IMAGE_TYPES)}
+    }
     return extra
 
 
@@ -78,8 +88,7 @@ async def _authenticated_first(rt: Runtime, token: auth.Token, refused: ApiError
     return refused
 
 
-async def _upload(request: Request, rt: Runtime, token: auth.Token, *, allow_async: bool
-                  ) -> Media:
+async def _upload(request: Request, rt: Runtime, token: auth.Token, *, allow_async: bool) -> Media:
     try:
         blob, form = await _read_upload(request)
     except ApiError as exc:
@@ -87,37 +96,55 @@ async def _upload(request: Request, rt: Runtime, token: auth.Token, *, allow_asy
 
     def run(work: Work) -> Media:
         me = auth.user(work, token, SCOPE)
-        return media.upload(work, rt.files, me.account_id,
-                            media.Upload(data=blob, description=form.description,
-                                         focus=form.focus),
-                            allow_async=allow_async)
+        return media.upload(
+            work,
+            rt.files,
+            me.account_id,
+            media.Upload(data=blob, description=form.description, focus=form.focus),
+            allow_async=allow_async,
+        )
 
     return await in_thread(rt.write, run)
 
 
-@router.post("/api/v2/media", response_model=schemas.MediaAttachment,
-             responses={202: {"model": schemas.MediaAttachment,
-                              "description": "Accepted: processing; poll GET /api/v1/media/{id}"}},
-             openapi_extra=_upload_body())
+@router.post(
+    "/api/v2/media",
+    response_model=schemas.MediaAttachment,
+    responses={
+        202: {
+            "model": schemas.MediaAttachment,
+            "description": "Accepted: processing; poll GET /api/v1/media/{id}",
+        }
+    },
+    openapi_extra=_upload_body(),
+)
 async def upload_v2(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     """Upload an image; small ones are processed at once (200), large ones later (202)."""
     up = await _upload(request, rt, token, allow_async=True)
     return json_response(media_json(up, rt.settings), status=202 if up.state == "pending" else 200)
 
 
-@router.post("/api/v1/media", response_model=schemas.MediaAttachment, deprecated=True,
-             openapi_extra=_upload_body())
+@router.post(
+    "/api/v1/media",
+    response_model=schemas.MediaAttachment,
+    deprecated=True,
+    openapi_extra=_upload_body(),
+)
 async def upload_v1(request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
     """Upload an image and wait for it to be processed."""
     up = await _upload(request, rt, token, allow_async=False)
     return json_response(media_json(up, rt.settings))
 
 
-@router.get("/api/v1/media/{id}", response_model=schemas.MediaAttachment,
-            responses={206: {"model": schemas.MediaAttachment,
-                             "description": "Still processing"},
-                       422: {"model": schemas.Error, "description": "Processing failed"}})
-def get_media(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
+@router.get(
+    "/api/v1/media/{id}",
+    response_model=schemas.MediaAttachment,
+    responses={
+        206: {"model": schemas.MediaAttachment, "description": "Still processing"},
+        422: {"model": schemas.Error, "description": "Processing failed"},
+    },
+)
+def get_media(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     def run(work: Work) -> Media:
         me = auth.user(work, token, SCOPE)
         return media.own_media(work, me.account_id, path_id(id))
@@ -125,13 +152,19 @@ def get_media(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
     found = rt.read(run)
     if found.state == "failed":
         raise ApiError(422, found.error or "Error processing the uploaded media")
-    return json_response(media_json(found, rt.settings),
-                         status=206 if found.state == "pending" else 200)
+    return json_response(
+        media_json(found, rt.settings), status=206 if found.state == "pending" else 200
+    )
 
 
-@router.put("/api/v1/media/{id}", response_model=schemas.MediaAttachment,
-            openapi_extra=body_schema(MediaUpdateBody))
-async def update_media(id: str, request: Request, rt: RuntimeDep, token: TokenDep) -> Response:
+@router.put(
+    "/api/v1/media/{id}",
+    response_model=schemas.MediaAttachment,
+    openapi_extra=body_schema(MediaUpdateBody),
+)
+async def update_media(
+    id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep
+) -> Response:
     try:
         data = await read_params(request, include_query=False)
         data.pop("thumbnail", None)  # custom thumbnails are not supported; ignored
@@ -141,8 +174,7 @@ async def update_media(id: str, request: Request, rt: RuntimeDep, token: TokenDe
 
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, SCOPE)
-        updated = media.update_media(work, me.account_id, path_id(id), form.description,
-                                     form.focus)
+        updated = media.update_media(work, me.account_id, path_id(id), form.description, form.focus)
         return media_json(updated, work.settings)
 
     return json_response(await in_thread(rt.write, run))

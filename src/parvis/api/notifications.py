@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
-from parvis.api.auth import TokenDep
+from parvis.api.auth import RequiredTokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, json_response, path_id
 from parvis.api.errors import ApiError
 from parvis.api.pagination import link_header, paging
@@ -39,8 +39,11 @@ def _checked_types(request: Request) -> list[str] | None:
     wanted = _types(request, "types")
     unknown = [t for t in wanted if t not in notifications.TYPES]
     if unknown:
-        raise ApiError(422, f"Validation failed: types[]: unknown type {unknown[0]!r}; "
-                            f"valid types are: {', '.join(notifications.TYPES)}")
+        raise ApiError(
+            422,
+            f"Validation failed: types[]: unknown type {unknown[0]!r}; "
+            f"valid types are: {', '.join(notifications.TYPES)}",
+        )
     return wanted or None
 
 
@@ -54,20 +57,36 @@ def _from_account(account_id: str | None) -> int | None:
 
 # A notification id (18 digits reach far beyond this century's time-ordered ids).
 Cursor = Annotated[str | None, Query(pattern=r"^(?:[1-9][0-9]{0,17})?$")]
-TypesQuery = Annotated[list[str] | None, Query(
-    alias="types[]", max_length=50, description="Only these types.",
-    json_schema_extra={"items": {"type": "string", "enum": list(notifications.TYPES)}})]
-ExcludeQuery = Annotated[list[str] | None, Query(
-    alias="exclude_types[]", max_length=50,
-    description="Leave out these types (unknown ones are ignored).")]
+TypesQuery = Annotated[
+    list[str] | None,
+    Query(
+        alias="types[]",
+        max_length=50,
+        description="Only these types.",
+        json_schema_extra={"items": {"type": "string", "enum": list(notifications.TYPES)}},
+    ),
+]
+ExcludeQuery = Annotated[
+    list[str] | None,
+    Query(
+        alias="exclude_types[]",
+        max_length=50,
+        description="Leave out these types (unknown ones are ignored).",
+    ),
+]
 
 
 @router.get("/api/v1/notifications", response_model=list[schemas.Notification])
 def list_notifications(
-    request: Request, rt: RuntimeDep, token: TokenDep,
-    max_id: Cursor = None, since_id: Cursor = None, min_id: Cursor = None,
+    request: Request,
+    rt: RuntimeDep,
+    token: RequiredTokenDep,
+    max_id: Cursor = None,
+    since_id: Cursor = None,
+    min_id: Cursor = None,
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-    types: TypesQuery = None, exclude_types: ExcludeQuery = None,
+    types: TypesQuery = None,
+    exclude_types: ExcludeQuery = None,
     account_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     """The user's notifications, newest first; paged with `max_id`/`min_id` and a Link header."""
@@ -81,11 +100,13 @@ def list_notifications(
         wanted = _checked_types(request)
         if sender == 0:
             return [], {}
-        result = notifications.list_notifications(work, me.account_id, page, types=wanted,
-                                                  exclude_types=excluded,
-                                                  from_account_id=sender)
-        body = [notification_json(n, result.flags, work.settings, me.account_id)
-                for n in result.notifications]
+        result = notifications.list_notifications(
+            work, me.account_id, page, types=wanted, exclude_types=excluded, from_account_id=sender
+        )
+        body = [
+            notification_json(n, result.flags, work.settings, me.account_id)
+            for n in result.notifications
+        ]
         return body, link_header(request, result.first_id, result.last_id)
 
     body, headers = rt.read(run)
@@ -94,9 +115,12 @@ def list_notifications(
 
 @router.get("/api/v1/notifications/unread_count", response_model=Count)
 def unread_count(
-    request: Request, rt: RuntimeDep, token: TokenDep,
+    request: Request,
+    rt: RuntimeDep,
+    token: RequiredTokenDep,
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-    types: TypesQuery = None, exclude_types: ExcludeQuery = None,
+    types: TypesQuery = None,
+    exclude_types: ExcludeQuery = None,
     account_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     """How many notifications there are (at most `limit`, default 100, max 1000)."""
@@ -111,16 +135,22 @@ def unread_count(
         if sender == 0:
             return {"count": 0}
         n = work.store.notifications.unread_count(
-            me.account_id, None, types=wanted, exclude_types=excluded,
-            from_account_id=sender, limit=cap)
+            me.account_id,
+            None,
+            types=wanted,
+            exclude_types=excluded,
+            from_account_id=sender,
+            limit=cap,
+        )
         return {"count": n}
 
     return json_response(rt.read(run))
 
 
 @router.post("/api/v1/notifications/clear", response_model=schemas.Empty)
-def clear(rt: RuntimeDep, token: TokenDep) -> Response:
+def clear(rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     """Delete every notification of the user."""
+
     def run(work: Work) -> None:
         me = auth.user(work, token, WRITE)
         work.store.notifications.clear(me.account_id)
@@ -130,7 +160,7 @@ def clear(rt: RuntimeDep, token: TokenDep) -> Response:
 
 
 @router.get("/api/v1/notifications/{id}", response_model=schemas.Notification)
-def get_notification(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
+def get_notification(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, READ)
         note = notifications.get_notification(work, me.account_id, path_id(id))
@@ -142,8 +172,9 @@ def get_notification(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
 
 
 @router.post("/api/v1/notifications/{id}/dismiss", response_model=schemas.Empty)
-def dismiss(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
+def dismiss(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     """Delete one notification."""
+
     def run(work: Work) -> bool:
         me = auth.user(work, token, WRITE)
         return work.store.notifications.dismiss(me.account_id, path_id(id))

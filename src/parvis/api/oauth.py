@@ -63,6 +63,7 @@ def _app_json(app: oauth.App, secret: str | None = None) -> dict[str, Any]:
         "redirect_uris": list(app.redirect_uris),
         "client_id": app.client_id,
     }
+    out["vapid_key"] = ""  # Web Push is not offered yet (Mastodon documents it as deprecated)
     if secret is not None:
         out["client_secret"] = secret
         out["client_secret_expires_at"] = 0
@@ -257,7 +258,7 @@ def _ticket(key: bytes, account_id: int, client_id: str, now: float) -> str:
 
 def _check_ticket(key: bytes, ticket: str, client_id: str, now: float) -> int | None:
     parts = ticket.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if not ticket.isascii() or len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
     payload = f"{parts[0]}.{parts[1]}"
     mac = hmac.new(key, f"{payload}.{client_id}".encode(), hashlib.sha256).hexdigest()

@@ -69,7 +69,7 @@ async def read_params(request: Request, *, include_query: bool = True) -> dict[s
             raise ApiError(400, f"Malformed form body: {exc}") from None
         try:
             pairs = [
-                (k, await _slurp(v) if isinstance(v, UploadFile) else v)
+                (k, await _slurp(v, _file_limit(request)) if isinstance(v, UploadFile) else v)
                 for k, v in form.multi_items()
             ]
         finally:
@@ -80,15 +80,21 @@ async def read_params(request: Request, *, include_query: bool = True) -> dict[s
 
 @dataclass(frozen=True)
 class UploadedFile:
-    """An uploaded file, read into memory (at most MAX_FILE + 1 bytes, so "too large" is seen)."""
+    """An uploaded file, read into memory (at most the upload limit + 1 byte)."""
 
     filename: str | None
     content_type: str | None
     data: bytes
 
 
-async def _slurp(upload: UploadFile) -> UploadedFile:
-    return UploadedFile(upload.filename, upload.content_type, await upload.read(MAX_FILE + 1))
+def _file_limit(request: Request) -> int:
+    runtime = getattr(request.app.state, "runtime", None)
+    return int(runtime.settings.max_upload_bytes) if runtime is not None else MAX_FILE
+
+
+async def _slurp(upload: UploadFile, limit: int) -> UploadedFile:
+    # One byte over the limit is kept so that the size check downstream can say "too large".
+    return UploadedFile(upload.filename, upload.content_type, await upload.read(limit + 1))
 
 
 def validate(model: type[M], data: dict[str, Any]) -> M:

@@ -25,10 +25,13 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 
 
-def tag_json(tag: Hashtag, settings: Settings, *, following: bool | None = None
-             ) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": "" if tag.id is None else str(tag.id), "name": tag.display_name,
-                           "url": f"{settings.base_url}/tags/{quote(tag.name)}", "history": []}
+def tag_json(tag: Hashtag, settings: Settings, *, following: bool | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": "" if tag.id is None else str(tag.id),
+        "name": tag.display_name,
+        "url": f"{settings.base_url}/tags/{quote(tag.name)}",
+        "history": [],
+    }
     if following is not None:
         out["following"] = following
     return out
@@ -61,9 +64,14 @@ def search(
     if q is None:
         raise ApiError(400, "Validation failed: q: param is missing")
     query = SearchQuery(
-        q=q, type=type or None, resolve=resolve, following=following,
-        account_id=_id("account_id", account_id), exclude_unreviewed=exclude_unreviewed,
-        max_id=_id("max_id", max_id), min_id=_id("min_id", min_id),
+        q=q,
+        type=type or None,
+        resolve=resolve,
+        following=following,
+        account_id=_id("account_id", account_id),
+        exclude_unreviewed=exclude_unreviewed,
+        max_id=_id("max_id", max_id),
+        min_id=_id("min_id", min_id),
         limit=DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT),
         offset=offset if type else 0,  # as in Mastodon: offset applies with a type only
     )
@@ -74,8 +82,11 @@ def search(
         if me is None and offset > 0:
             raise ApiError(401, "Search queries pagination is not supported without authentication")
         if me is None and resolve:
-            raise ApiError(401, "Search queries that resolve remote resources are not supported "
-                                "without authentication")
+            raise ApiError(
+                401,
+                "Search queries that resolve remote resources are not supported "
+                "without authentication",
+            )
         viewer = me.account_id if me else None
         found = search_service.search(work, viewer, query)
         settings = work.settings

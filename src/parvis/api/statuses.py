@@ -88,9 +88,12 @@ def get_status(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
 
 @router.get("/api/v1/statuses", response_model=list[schemas.Status])
 def get_statuses(
-    rt: RuntimeDep, token: TokenDep, id: Annotated[list[str] | None, Query(alias="id[]")] = None
+    rt: RuntimeDep,
+    token: TokenDep,
+    ids: Annotated[list[str] | None, Query(alias="id[]")] = None,
+    id: Annotated[list[str] | None, Query()] = None,  # Mastodon accepts ?id=1 too
 ) -> Response:
-    wanted = ids_param(id)
+    wanted = ids_param((ids or []) + (id or []))
 
     def run(work: Work) -> list[dict[str, Any]]:
         me = auth.maybe_user(work, token, "read:statuses")
@@ -103,7 +106,7 @@ def get_statuses(
 
 
 @router.delete("/api/v1/statuses/{id}", response_model=schemas.Status)
-def delete_status(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
+def delete_status(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "write:statuses")
         status = posting.delete_status(work, me.account_id, path_id(id))
@@ -131,7 +134,7 @@ def status_context(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
 
 
 def _action(scope: str, action: Callable[[Work, int, int], Status]) -> Callable[..., Response]:
-    def endpoint(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
+    def endpoint(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
         def run(work: Work) -> dict[str, Any]:
             me = auth.user(work, token, scope)
             return render(work, action(work, me.account_id, path_id(id)), me.account_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
-from parvis.api.auth import TokenDep
+from parvis.api.auth import RequiredTokenDep, TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, json_response
 from parvis.api.pagination import link_header, paging
 from parvis.api.serializers import status_json
@@ -40,7 +40,7 @@ def _serve(
 def home(
     request: Request,
     rt: RuntimeDep,
-    token: TokenDep,
+    token: RequiredTokenDep,
     max_id: str | None = None,
     since_id: str | None = None,
     min_id: str | None = None,
@@ -117,7 +117,7 @@ def _marks(kind: str, scope: str) -> Callable[..., Response]:
     def endpoint(
         request: Request,
         rt: RuntimeDep,
-        token: TokenDep,
+        token: RequiredTokenDep,
         max_id: str | None = None,
         since_id: str | None = None,
         min_id: str | None = None,

@@ -179,7 +179,8 @@ def issue_code(
             raise Invalid("invalid_request: code_challenge_method must be S256 or plain")
         if not PKCE_RE.match(code_challenge):
             raise Invalid(
-                "invalid_request: code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"
+                "invalid_request: code_challenge must be 43 to 128 characters"
+                " of A-Z a-z 0-9 - . _ ~"
             )
     code = secrets.token_urlsafe(32)
     work.store.oauth.add_code(

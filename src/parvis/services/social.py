@@ -125,6 +125,7 @@ def block(work: Work, account_id: int, target_id: int) -> Relationship:
     _drop_follow(work, target_id, account_id)
     social.remove("follow_requests", account_id, target_id)
     social.remove("follow_requests", target_id, account_id)
+    work.store.notifications.remove_from(account_id, target_id)  # as Mastodon does
     return relationship(work, account_id, target_id)
 
 

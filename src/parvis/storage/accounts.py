@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from parvis.domain.models import Account, ProfileField, User
 from parvis.domain.visibility import Visibility
+from parvis.storage.sql import clamped_add
 from parvis.storage.tables import accounts, media_attachments, users
 
 
@@ -134,9 +135,7 @@ class AccountStore:
         self.conn.execute(update(users).where(users.c.account_id == account_id).values(**values))
 
     def adjust_counts(self, account_id: int, **deltas: int) -> None:
-        values = {
-            name: getattr(accounts.c, name) + delta for name, delta in deltas.items() if delta
-        }
+        values = {n: clamped_add(getattr(accounts.c, n), d) for n, d in deltas.items() if d}
         if values:
             self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
 

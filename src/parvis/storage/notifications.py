@@ -82,6 +82,13 @@ class NotificationStore:
     def clear(self, account_id: int) -> None:
         self.conn.execute(delete(notifications).where(notifications.c.account_id == account_id))
 
+    def remove_from(self, account_id: int, from_account_id: int) -> None:
+        """Every notification `account_id` got from `from_account_id` (e.g. after a block)."""
+        self.conn.execute(delete(notifications).where(
+            notifications.c.account_id == account_id,
+            notifications.c.from_account_id == from_account_id,
+        ))
+
     def remove_about(self, account_id: int, from_account_id: int, type_: str,
                      status_id: int | None = None) -> None:
         stmt = delete(notifications).where(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -15,6 +15,7 @@ from parvis.domain.ids import new_id
 from parvis.domain.models import Media, Mention, Status
 from parvis.domain.visibility import Visibility
 from parvis.storage.accounts import AccountStore
+from parvis.storage.sql import clamped_add
 from parvis.storage.tables import (
     accounts,
     idempotency_keys,
@@ -107,7 +108,7 @@ class StatusStore:
         return self.conn.execute(select(tags.c.id).where(tags.c.name == key)).scalar()
 
     def adjust_counts(self, status_id: int, **deltas: int) -> None:
-        values = {n: func.max(getattr(statuses.c, n) + d, 0) for n, d in deltas.items() if d}
+        values = {n: clamped_add(getattr(statuses.c, n), d) for n, d in deltas.items() if d}
         if values:
             self.conn.execute(update(statuses).where(statuses.c.id == status_id).values(**values))
 
