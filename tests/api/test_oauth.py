@@ -102,6 +102,7 @@ def authorize(client: TestClient, app: dict[str, Any], login: str, *, scope: str
     if consent.status_code != 200:
         return consent
     form = only_form(consent.text)
+    assert password not in consent.text  # the password is never sent back in the page
     assert "Test Client" in consent.text
     for s in scope.split():
         assert f"<code>{s}</code>" in consent.text
@@ -251,6 +252,55 @@ def test_code_expires(client: TestClient, parvis: Parvis) -> None:
     code = code_from(authorize(client, app, user.username))
     parvis.runtime.clock = lambda: start + timedelta(minutes=11)
     oauth_error(exchange(client, app, code), 400, "invalid_grant")
+
+
+def consent_fields(client: TestClient, app: dict[str, Any], login: str) -> dict[str, str]:
+    """The hidden fields of the consent form, after signing in."""
+    query = {"response_type": "code", "client_id": app["client_id"], "redirect_uri": CALLBACK,
+             "scope": "read", "state": "st-42"}
+    signin = only_form(client.get("/oauth/authorize", params=query).text)
+    consent = client.post("/oauth/authorize",
+                          data={**signin["fields"], "login": login, "password": PASSWORD})
+    assert consent.status_code == 200, consent.text
+    return dict(only_form(consent.text)["fields"])
+
+
+def is_sign_in_page(r: Any) -> bool:
+    return r.status_code in (200, 401) and ("text", "login") in only_form(r.text)["inputs"]
+
+
+def test_consent_cannot_be_forged_replayed_elsewhere_or_used_late(client: TestClient,
+                                                                  parvis: Parvis) -> None:
+    """What the consent form carries proves the sign-in: altered, moved to another app or
+    submitted too late, it only leads back to the sign-in form."""
+    user, victim = make_user(client), make_user(client)
+    app, other = make_app(client), make_app(client)
+    fields = consent_fields(client, app, user.username)
+    carried = {k: v for k, v in fields.items() if k not in ("client_id", "redirect_uri", "scope",
+                                                            "state", "response_type")}
+    assert carried, fields  # something proves the sign-in...
+    assert not any(PASSWORD in v for v in carried.values())  # ...and it is not the password
+
+    def submit(data: dict[str, str]) -> Any:
+        return client.post("/oauth/authorize", data={**data, "decision": "allow"},
+                           follow_redirects=False)
+
+    for key, value in carried.items():
+        forged = {**fields, key: value.replace(user.id, victim.id)}
+        if forged != fields:
+            assert is_sign_in_page(submit(forged)), key
+        assert is_sign_in_page(submit({**fields, key: value[:-1] + ("0" if value[-1] != "0"
+                                                                       else "1")})), key
+    assert is_sign_in_page(submit({**fields, "client_id": other["client_id"]}))
+
+    start = datetime.now(UTC)
+    parvis.runtime.clock = lambda: start + timedelta(minutes=30)
+    assert is_sign_in_page(submit(fields))
+    parvis.runtime.clock = lambda: start
+    code = code_from(submit(fields))
+    token = exchange(client, app, code).json()["access_token"]
+    me = client.get("/api/v1/accounts/verify_credentials", headers=bearer(token)).json()
+    assert me["id"] == user.id
 
 
 def test_deny_redirects_with_access_denied(client: TestClient) -> None:

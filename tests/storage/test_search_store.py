@@ -26,17 +26,40 @@ def store(parvis: Parvis) -> Iterator[Store]:
 
 def account(store: Store, username: str, **values: object) -> int:
     aid = new_id()
-    store.accounts.insert({"id": aid, "username": username, "uri": f"https://x.test/u/{username}",
-                           "url": f"https://x.test/@{username}", "created_at": NOW,
-                           "updated_at": NOW, **values})
+    store.accounts.insert(
+        {
+            "id": aid,
+            "username": username,
+            "uri": f"https://x.test/u/{username}",
+            "url": f"https://x.test/@{username}",
+            "created_at": NOW,
+            "updated_at": NOW,
+            **values,
+        }
+    )
     return aid
 
 
-def status(store: Store, author: int, text: str, visibility: str = "public",
-           index: bool = True, **values: object) -> int:
+def status(
+    store: Store,
+    author: int,
+    text: str,
+    visibility: str = "public",
+    index: bool = True,
+    **values: object,
+) -> int:
     sid = new_id()
-    store.statuses.insert({"id": sid, "account_id": author, "uri": f"https://x.test/s/{sid}",
-                           "text": text, "visibility": visibility, "created_at": NOW, **values})
+    store.statuses.insert(
+        {
+            "id": sid,
+            "account_id": author,
+            "uri": f"https://x.test/s/{sid}",
+            "text": text,
+            "visibility": visibility,
+            "created_at": NOW,
+            **values,
+        }
+    )
     if index:
         store.search.index_status(sid, text, "fr", author)
     return sid
@@ -51,7 +74,8 @@ def test_fold_and_tokens() -> None:
     assert fold("が") == "が"  # kana voicing is not an accent
     assert tokens("l'été, c'est 2026!") == ["l", "été", "c", "est", "2026"]
     assert document("  Hello,\n\tWörld!! #tag @me https://ex.org/a?b=1  ") == (
-        "hello world tag me https ex org a b 1")
+        "hello world tag me https ex org a b 1"
+    )
     assert document("\x00\ud800") == ""
 
 
@@ -130,13 +154,23 @@ def test_deleting_a_status_hides_it(store: Store) -> None:
 
 
 def test_tags_and_lookups(store: Store) -> None:
-    store.statuses.tag_ids([("parvis", "Parvis"), ("parvisian", "parvisian"),
-                            ("par_vis", "par_vis"), ("other", "other")], NOW)
+    store.statuses.tag_ids(
+        [
+            ("parvis", "Parvis"),
+            ("parvisian", "parvisian"),
+            ("par_vis", "par_vis"),
+            ("other", "other"),
+        ],
+        NOW,
+    )
+
     def names(rows: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
         return [(name, display) for _, name, display in rows]
 
-    assert names(store.search.tags("parvis", limit=10)) == [("parvis", "Parvis"),
-                                                            ("parvisian", "parvisian")]
+    assert names(store.search.tags("parvis", limit=10)) == [
+        ("parvis", "Parvis"),
+        ("parvisian", "parvisian"),
+    ]
     assert names(store.search.tags("par", limit=1, offset=1)) == [("par_vis", "par_vis")]
     assert names(store.search.tags("par_", limit=10)) == [("par_vis", "par_vis")]  # `_` literal
     assert store.search.tags("%", limit=10) == []

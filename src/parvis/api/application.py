@@ -13,6 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parvis import __version__
 from parvis.api import (
@@ -59,6 +60,7 @@ def build_asgi(
     )
     app.state.runtime = runtime
     errors.install(app)
+    app.add_middleware(RefuseNul)
     # Web clients (Elk, Phanpy…) run on other origins: the API is public, tokens are bearer
     # headers, never cookies, so any origin may call it.
     app.add_middleware(
@@ -109,3 +111,19 @@ def _document_optional_auth(app: FastAPI, routers: list[APIRouter]) -> None:
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+class RefuseNul:
+    """NUL in a URL is never meaningful and PostgreSQL cannot store it: a clear 400, early."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope.get("path", "").encode()
+            if b"%00" in scope.get("query_string", b"") or b"%00" in raw or b"\x00" in raw:
+                response = errors.error_response(400, "NUL characters are not allowed in URLs")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -97,6 +97,7 @@ def verify_app(rt: RuntimeDep, token: TokenDep) -> Response:
             "scopes": row["scopes"].split(),
             "redirect_uri": row["redirect_uris"],
             "redirect_uris": row["redirect_uris"].split("\n"),
+            "vapid_key": "",
         }
 
     return json_response(rt.read(run))

@@ -41,8 +41,19 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
 def _from_pairs(pairs: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
-        _put(out, key, value)
+        _put(out, _clean(key), _clean(value))
     return out
+
+
+def _clean(value: Any) -> Any:
+    """NUL is never meaningful in text and PostgreSQL cannot store it: drop it everywhere."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 async def read_params(request: Request, *, include_query: bool = True) -> dict[str, Any]:
@@ -61,7 +72,7 @@ async def read_params(request: Request, *, include_query: bool = True) -> dict[s
                 raise ApiError(400, f"Malformed JSON body: {exc}") from None
             if not isinstance(parsed, dict):
                 raise ApiError(422, "Validation failed: the JSON body must be an object")
-            data.update(parsed)
+            data.update(_clean(parsed))
     elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form(max_files=8, max_fields=1000)

@@ -116,11 +116,12 @@ def _build(work: Work, account_id: int, rows: list[dict[str, object]]) -> list[N
     accounts = work.store.accounts.get_many(int(str(r["from_account_id"])) for r in rows)
     status_ids = [int(str(r["status_id"])) for r in rows if r["status_id"] is not None]
     statuses = work.store.statuses.load(status_ids)
-    viewer: Viewer = work.store.social.viewer(account_id, {s.account.id for s in statuses.values()})
+    involved = set(accounts) | {s.account.id for s in statuses.values()}
+    viewer: Viewer = work.store.social.viewer(account_id, involved)
     out = []
     for r in rows:
         sender = accounts.get(int(str(r["from_account_id"])))
-        if sender is None or sender.suspended:
+        if sender is None or sender.suspended or viewer.blocked_with(sender.id):
             continue
         status = statuses.get(int(str(r["status_id"]))) if r["status_id"] is not None else None
         if r["status_id"] is not None and (status is None or not may_see(viewer, status.facts)):

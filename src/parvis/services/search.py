@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from parvis.domain.content import normalize_tag
+from parvis.domain.content import extract_hashtags, normalize_tag
 from parvis.domain.errors import Invalid
 from parvis.domain.models import Account, Status, ViewerFlags
 from parvis.services.context import Work
@@ -81,8 +81,12 @@ def _tag_key(q: str) -> str | None:
     if not key or len(key) > 255:
         return None
     for char in key:
-        if not (char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M"
-                or char in "·・\u200c"):
+        if not (
+            char.isalnum()
+            or char == "_"
+            or unicodedata.category(char)[0] == "M"
+            or char in "·・\u200c"
+        ):
             return None
     return key
 
@@ -110,8 +114,13 @@ def search(work: Work, viewer_id: int | None, query: SearchQuery) -> SearchResul
     statuses: list[Status] = []
     if _wants(query, "statuses") and viewer_id is not None:
         ids = work.store.search.status_ids(
-            q, viewer_id=viewer_id, limit=query.limit, offset=query.offset,
-            max_id=query.max_id, min_id=query.min_id, account_id=query.account_id,
+            q,
+            viewer_id=viewer_id,
+            limit=query.limit,
+            offset=query.offset,
+            max_id=query.max_id,
+            min_id=query.min_id,
+            account_id=query.account_id,
         )
         if query.min_id is not None:
             ids.sort(reverse=True)
@@ -169,7 +178,7 @@ def _by_url(work: Work, viewer_id: int | None, query: SearchQuery, url: str) -> 
     if _wants(query, "hashtags"):
         base = work.settings.base_url.rstrip("/") + "/tags/"
         if url.startswith(base):
-            key = _tag_key(unquote(url[len(base):].split("?")[0].split("#")[0]))
+            key = _tag_key(unquote(url[len(base) :].split("?")[0].split("#")[0]))
             row = work.store.search.tag(key) if key else None
             if row is not None:
                 hashtags.append(Hashtag(*row))
@@ -178,8 +187,9 @@ def _by_url(work: Work, viewer_id: int | None, query: SearchQuery, url: str) -> 
 
 def tag(work: Work, name: str) -> Hashtag | None:
     """A hashtag by name: the stored one, or a fresh one for a valid name never used yet."""
-    key = _tag_key(name)
-    if key is None:
+    name = name.strip().lstrip("#＃")
+    if extract_hashtags(f"#{name}") != [name]:  # not a whole hashtag ("2024", "a b", "")
         return None
+    key = normalize_tag(name)
     row = work.store.search.tag(key)
-    return Hashtag(*row) if row else Hashtag(None, key, name.strip().lstrip("#＃"))
+    return Hashtag(*row) if row else Hashtag(None, key, name)

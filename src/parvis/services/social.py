@@ -125,7 +125,9 @@ def block(work: Work, account_id: int, target_id: int) -> Relationship:
     _drop_follow(work, target_id, account_id)
     social.remove("follow_requests", account_id, target_id)
     social.remove("follow_requests", target_id, account_id)
-    work.store.notifications.remove_from(account_id, target_id)  # as Mastodon does
+    # A block hides everything both ways, notifications included.
+    work.store.notifications.remove_from(account_id, target_id)
+    work.store.notifications.remove_from(target_id, account_id)
     return relationship(work, account_id, target_id)
 
 

@@ -143,7 +143,13 @@ class SqlFeedStore:
 
 
 class RedisFeedStore:
-    """Home feeds as Redis sorted sets `parvis:feed:<account>` of "status:author" by status id."""
+    """Home feeds as Redis sorted sets `parvis:feed:<account>`.
+
+    Members are "<status id, 20 digits>:<author id>", all with score 0, so the set is ordered
+    lexicographically = by id, exactly (64-bit ids do not fit a double score without loss).
+    """
+
+    WIDTH = 20
 
     def __init__(self, client: Any, cap: int, prefix: str = "parvis:feed:") -> None:
         self.redis = client
@@ -153,13 +159,21 @@ class RedisFeedStore:
     def _key(self, account_id: int) -> str:
         return f"{self.prefix}{account_id}"
 
+    def _member(self, status_id: int, author_id: int) -> str:
+        return f"{status_id:0{self.WIDTH}d}:{author_id}"
+
+    def _prefix(self, status_id: int) -> tuple[str, str]:
+        """The lexical range holding every member of one status."""
+        head = f"{status_id:0{self.WIDTH}d}:"
+        return f"[{head}", f"[{head}\xff"
+
     def push(self, status_id: int, author_id: int, recipients: Iterable[int]) -> int:
-        member = f"{status_id}:{author_id}"
+        member = self._member(status_id, author_id)
         count = 0
         pipe = self.redis.pipeline(transaction=False)
         for r in recipients:
             key = self._key(r)
-            pipe.zadd(key, {member: status_id})
+            pipe.zadd(key, {member: 0})
             pipe.zremrangebyrank(key, 0, -self.cap - 1)
             count += 1
             if count % 1000 == 0:
@@ -172,7 +186,7 @@ class RedisFeedStore:
         pipe = self.redis.pipeline(transaction=False)
         for r in wanted:
             for s in status_ids:
-                pipe.zcount(self._key(r), s, s)
+                pipe.zlexcount(self._key(r), *self._prefix(s))
         counts = pipe.execute()
         per = len(status_ids)
         return {r for i, r in enumerate(wanted) if any(counts[i * per : (i + 1) * per])}
@@ -187,40 +201,35 @@ class RedisFeedStore:
         limit: int,
     ) -> list[int]:
         key = self._key(account_id)
-        # Scores are doubles: fetch with a margin and filter on the exact integer ids.
-        hi = "+inf" if max_id is None else max_id
-        lo_id = min_id if min_id is not None else since_id
-        lo = "-inf" if lo_id is None else lo_id
-        raw = self.redis.zrevrangebyscore(key, hi, lo)
-        ids = sorted({int(m.decode().split(":")[0]) for m in raw}, reverse=True)
-        if max_id is not None:
-            ids = [i for i in ids if i < max_id]
-        if lo_id is not None:
-            ids = [i for i in ids if i > lo_id]
+        hi = "+" if max_id is None else f"({max_id:0{self.WIDTH}d}:"
+        bounds = [b for b in (min_id, since_id) if b is not None]
+        lower = max(bounds) if bounds else None
+        lo = "-" if lower is None else f"[{lower:0{self.WIDTH}d}:\xff"
         if min_id is not None:
-            return sorted(ids)[:limit]
-        return ids[:limit]
+            raw = self.redis.zrangebylex(key, lo, hi, start=0, num=limit)
+        else:
+            raw = self.redis.zrevrangebylex(key, hi, lo, start=0, num=limit)
+        return [int(m.split(b":", 1)[0]) for m in raw]
 
     def remove_status(self, status_id: int, recipients: Iterable[int] | None = None) -> None:
         if recipients is None:
-            return  # entries of deleted statuses are skipped at read time and trimmed by the cap
+            return  # entries of deleted statuses are skipped at read time and fall off the cap
         pipe = self.redis.pipeline(transaction=False)
         for r in recipients:
-            key = self._key(r)
-            pipe.zremrangebyscore(key, status_id, status_id)
+            pipe.zremrangebylex(self._key(r), *self._prefix(status_id))
         pipe.execute()
 
     def remove_author(self, account_id: int, author_id: int) -> None:
         key = self._key(account_id)
-        suffix = f":{author_id}"
-        doomed = [m for m in self.redis.zrange(key, 0, -1) if m.decode().endswith(suffix)]
+        suffix = f":{author_id}".encode()
+        doomed = [m for m in self.redis.zrange(key, 0, -1) if m.endswith(suffix)]
         if doomed:
             self.redis.zrem(key, *doomed)
 
     def add_author(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None:
         if status_ids:
             key = self._key(account_id)
-            self.redis.zadd(key, {f"{s}:{author_id}": s for s in status_ids})
+            self.redis.zadd(key, {self._member(s, author_id): 0 for s in status_ids})
             self.redis.zremrangebyrank(key, 0, -self.cap - 1)
 
     def trim(self, cap: int) -> int:

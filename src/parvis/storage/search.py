@@ -73,11 +73,30 @@ _SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 
 # --- folding and tokenizing (shared by indexing and querying) --------------------------------
 
-_DIACRITIC_RANGES = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF),
-                     (0xFE20, 0xFE2F))
+_DIACRITIC_RANGES = (
+    (0x0300, 0x036F),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
+)
 # Letters with no Unicode decomposition that people type without their stroke or ligature.
-_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ł": "l", "ŀ": "l", "ħ": "h", "ı": "i",
-                          "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th", "ĸ": "k"})
+_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ł": "l",
+        "ŀ": "l",
+        "ħ": "h",
+        "ı": "i",
+        "ŧ": "t",
+        "æ": "ae",
+        "œ": "oe",
+        "þ": "th",
+        "ĸ": "k",
+    }
+)
 
 
 def _is_diacritic(char: str) -> bool:
@@ -200,13 +219,16 @@ class SearchStore:
         lang = (language or None) and language[:8]
         if self._sqlite:
             self.conn.execute(
-                insert(_fts5).values(rowid=status_id, body=body, language=lang,
-                                     account_id=account_id)
+                insert(_fts5).values(
+                    rowid=status_id, body=body, language=lang, account_id=account_id
+                )
             )
         else:
             self.conn.execute(
                 insert(pg_status_search).values(
-                    status_id=status_id, account_id=account_id, language=lang,
+                    status_id=status_id,
+                    account_id=account_id,
+                    language=lang,
                     document=func.to_tsvector(_SIMPLE, body),
                 )
             )
@@ -273,10 +295,14 @@ class SearchStore:
             )
             blocked = exists().where(
                 or_(
-                    and_(blocks.c.account_id == viewer_id,
-                         blocks.c.target_account_id == statuses.c.account_id),
-                    and_(blocks.c.account_id == statuses.c.account_id,
-                         blocks.c.target_account_id == viewer_id),
+                    and_(
+                        blocks.c.account_id == viewer_id,
+                        blocks.c.target_account_id == statuses.c.account_id,
+                    ),
+                    and_(
+                        blocks.c.account_id == statuses.c.account_id,
+                        blocks.c.target_account_id == viewer_id,
+                    ),
                 )
             )
             stmt = stmt.where(
@@ -324,8 +350,9 @@ class SearchStore:
         """A status by its canonical uri or its web url (never a boost)."""
         return self.conn.execute(
             select(statuses.c.id)
-            .where(or_(statuses.c.uri == url, statuses.c.url == url),
-                   statuses.c.reblog_of_id.is_(None))
+            .where(
+                or_(statuses.c.uri == url, statuses.c.url == url), statuses.c.reblog_of_id.is_(None)
+            )
             .order_by(statuses.c.id)
             .limit(1)
         ).scalar()
@@ -337,7 +364,6 @@ class SearchStore:
             .order_by(accounts.c.id)
             .limit(1)
         ).scalar()
-
 
 
 def _tsquery(parsed: ParsedQuery) -> ColumnElement[Any]:

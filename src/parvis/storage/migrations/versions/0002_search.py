@@ -38,12 +38,17 @@ def upgrade() -> None:
             sa.Column("account_id", sa.BigInteger(), nullable=False),
             sa.Column("language", sa.String(length=8), nullable=True),
             sa.Column("document", postgresql.TSVECTOR(), nullable=False),
-            sa.ForeignKeyConstraint(["status_id"], ["statuses.id"], ondelete="CASCADE",
-                                    name="fk_status_search_status_id_statuses"),
+            sa.ForeignKeyConstraint(
+                ["status_id"],
+                ["statuses.id"],
+                ondelete="CASCADE",
+                name="fk_status_search_status_id_statuses",
+            ),
             sa.PrimaryKeyConstraint("status_id", name="pk_status_search"),
         )
-        op.create_index("ix_status_search_document", "status_search", ["document"],
-                        postgresql_using="gin")
+        op.create_index(
+            "ix_status_search_document", "status_search", ["document"], postgresql_using="gin"
+        )
     _backfill(bind)
 
 
@@ -51,14 +56,29 @@ def _backfill(bind: sa.engine.Connection) -> None:
     from parvis.storage.search import SearchStore
 
     store = SearchStore(bind)
-    statuses = sa.table("statuses", sa.column("id"), sa.column("account_id"), sa.column("text"),
-                        sa.column("spoiler_text"), sa.column("language"),
-                        sa.column("reblog_of_id"))
+    statuses = sa.table(
+        "statuses",
+        sa.column("id"),
+        sa.column("account_id"),
+        sa.column("text"),
+        sa.column("spoiler_text"),
+        sa.column("language"),
+        sa.column("reblog_of_id"),
+    )
     last = None
     while True:
-        stmt = sa.select(statuses.c.id, statuses.c.account_id, statuses.c.text,
-                         statuses.c.spoiler_text, statuses.c.language).where(
-            statuses.c.reblog_of_id.is_(None)).order_by(statuses.c.id).limit(BATCH)
+        stmt = (
+            sa.select(
+                statuses.c.id,
+                statuses.c.account_id,
+                statuses.c.text,
+                statuses.c.spoiler_text,
+                statuses.c.language,
+            )
+            .where(statuses.c.reblog_of_id.is_(None))
+            .order_by(statuses.c.id)
+            .limit(BATCH)
+        )
         if last is not None:
             stmt = stmt.where(statuses.c.id > last)
         rows = bind.execute(stmt).all()
