@@ -464,6 +464,10 @@ def test_nul_characters_are_refused_or_stored_safely(client: TestClient) -> None
                                           "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}),
         client.post("/oauth/token", data={"grant_type": "client_credentials",
                                           "client_id": "\x00", "client_secret": "x"}),
+        client.get("/api/v1/timelines/tag/a%00b"),
+        client.get("/api/v1/accounts/lookup", params={"acct": "a\x00b"}),
+        me.get(f"/api/v1/accounts/{me.id}/statuses", params={"tagged": "a\x00"}),
+        me.get("/api/v1/notifications", params={"types[]": "mention\x00"}),
     ):
         assert r.status_code < 500, r.text
         if r.status_code >= 400:

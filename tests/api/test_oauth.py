@@ -463,11 +463,13 @@ def test_secrets_are_stored_hashed(client: TestClient, parvis: Parvis) -> None:
               password_token(client, app, user.username).json()["access_token"], user.token]
     raw = [app["client_secret"], pending_code, used_code, *tokens]
 
-    with parvis.db.engine.connect() as conn:
+    with parvis.runtime.stores.read() as store:
         rows = [dict(r) for t in (oauth_apps, oauth_codes, oauth_tokens)
-                for r in conn.execute(select(t)).mappings()]
-        token_rows = conn.execute(select(oauth_tokens)).mappings().all()
-        code_rows = conn.execute(select(oauth_codes)).mappings().all()
+                for r in store.conn.execute(select(t)).mappings()]
+        token_rows = store.conn.execute(select(oauth_tokens)).mappings().all()
+        code_rows = store.conn.execute(select(oauth_codes)).mappings().all()
+        for token in tokens:  # what the store looks tokens up by is not the token itself
+            assert store.oauth.token(token) is None
     assert len(token_rows) == 4 and len(code_rows) == 1  # the exchanged code is gone
     stored = " ".join(str(v) for row in rows for v in row.values())
     for secret in raw:

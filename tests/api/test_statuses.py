@@ -10,8 +10,10 @@ import pytest
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
+from parvis.app import Parvis
 from parvis.services import accounts as account_service
 from tests.builders import User, make_user
+from tests.conftest import REDIS_URL, service_missing
 
 
 @pytest.fixture(autouse=True)
@@ -399,3 +401,41 @@ def test_home_timeline_paging(client: TestClient) -> None:
     window = home(reader, max_id=posted[5], since_id=posted[1])
     assert ids(window) == [posted[4], posted[3], posted[2]]
     assert ids(home(reader, limit=100)) == newest_first  # limits are capped, not refused
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("parvis", [{"redis_url": REDIS_URL or "redis://127.0.0.1:1/0"}],
+                         indirect=True)
+def test_home_timeline_on_redis_feeds(client: TestClient, parvis: Parvis) -> None:
+    """The same home timeline when feeds live in Redis: fan-out, paging, deletion, unfollow."""
+    if not REDIS_URL:
+        service_missing("Redis", "PARVIS_TEST_REDIS_URL")
+    import redis
+
+    reader, author, other = make_user(client), make_user(client), make_user(client)
+    keys = [f"parvis:feed:{u.id}" for u in (reader, author, other)]
+    try:
+        follow(reader, author)
+        follow(reader, other)
+        posted = [author.status(f"redis {i}")["id"] for i in range(5)]
+        theirs = other.status("from the other one")["id"]
+        newest_first = [theirs, *posted[::-1]]
+        store = redis.Redis.from_url(REDIS_URL)
+        assert store.zcard(keys[0]) == 6  # the feed really is in Redis
+        store.close()
+        first = reader.get("/api/v1/timelines/home", params={"limit": 2})
+        assert ids(first.json()) == newest_first[:2]
+        second = reader.get(links(first)["next"])
+        assert ids(second.json()) == newest_first[2:4]
+        assert ids(home(reader, min_id=posted[1], limit=2)) == [posted[3], posted[2]]
+
+        assert author.delete(f"/api/v1/statuses/{posted[2]}").status_code == 200
+        assert posted[2] not in ids(home(reader))
+        assert len(home(reader, limit=40)) == 5
+        reader.post(f"/api/v1/accounts/{author.id}/unfollow")
+        assert ids(home(reader)) == [theirs]
+        assert ids(home(author)) == [p for p in posted[::-1] if p != posted[2]]
+    finally:
+        client_ = redis.Redis.from_url(REDIS_URL)
+        client_.delete(*keys)
+        client_.close()

@@ -242,20 +242,18 @@ def issue_token(
 
 def verify_token(work: Work, token: str) -> TokenInfo:
     """The token's grant; Unauthorized when unknown, revoked, expired or its user can't sign in."""
-    row = work.store.oauth.token(digest(token))
+    row = work.store.oauth.grant(digest(token))  # token, user and account in one query
     now = work.now()
     if row is None or row["revoked_at"] is not None:
         raise Unauthorized("The access token is invalid")
     if row["expires_at"] is not None and row["expires_at"] < now:
         raise Unauthorized("The access token expired")
     if row["account_id"] is not None:
-        user = work.store.accounts.user(row["account_id"])
-        account = work.store.accounts.get(row["account_id"])
-        if user is None or account is None:
+        if row["user_account_id"] is None:
             raise Unauthorized("The access token is invalid")
-        if account.suspended or user.disabled:
+        if row["suspended_at"] is not None or row["disabled"]:
             raise Forbidden("Your login is currently disabled")
-        if not user.approved or not user.confirmed:
+        if not row["approved"] or not row["confirmed"]:
             raise Forbidden("Your login is missing a confirmed e-mail address or approval")
     return TokenInfo(
         token_id=row["id"],

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from parvis.domain.models import Account, ProfileField, User
@@ -29,6 +29,7 @@ _ACCOUNT_SELECT = select(
         _header, _header.c.id == accounts.c.header_media_id
     )
 )
+_ACCOUNTS_BY_IDS = _ACCOUNT_SELECT.where(accounts.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def account_from_row(r: Mapping[str, Any]) -> Account:
@@ -95,7 +96,7 @@ class AccountStore:
         wanted = list(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(_ACCOUNT_SELECT.where(accounts.c.id.in_(wanted))).mappings()
+        rows = self.conn.execute(_ACCOUNTS_BY_IDS, {"ids": wanted}).mappings()
         return {r["id"]: account_from_row(r) for r in rows}
 
     def by_acct(self, username: str, domain: str | None) -> Account | None:

@@ -22,8 +22,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-65536",
-    "PRAGMA mmap_size=268435456",
+    "PRAGMA cache_size=-16384",  # 16 MiB per connection
+    "PRAGMA mmap_size=67108864",  # 64 MiB, mapped once per connection: keep RSS bounded
     "PRAGMA journal_size_limit=67108864",
 )
 

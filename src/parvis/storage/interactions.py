@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from parvis.domain.ids import new_id
@@ -14,6 +15,24 @@ from parvis.storage.statuses import page
 from parvis.storage.tables import bookmarks, favourites, status_pins, statuses
 
 MARKS: dict[str, Table] = {"favourites": favourites, "bookmarks": bookmarks, "pins": status_pins}
+
+
+def _marked(kind: str, t: Table) -> Select[Any]:
+    return select(literal(kind), t.c.status_id).where(
+        t.c.account_id == bindparam("viewer"), t.c.status_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+# What the viewer did to a page of statuses, in one round trip.
+_FLAGS = union_all(
+    _marked("f", favourites),
+    _marked("b", bookmarks),
+    _marked("p", status_pins),
+    select(literal("r"), statuses.c.reblog_of_id).where(
+        statuses.c.account_id == bindparam("viewer"),
+        statuses.c.reblog_of_id.in_(bindparam("ids", expanding=True)),
+    ),
+)
 
 
 class InteractionStore:
@@ -83,24 +102,15 @@ class InteractionStore:
     def flags(self, viewer_id: int | None, status_ids: Sequence[int]) -> ViewerFlags:
         if viewer_id is None or not status_ids:
             return ViewerFlags()
-        ids = list(set(status_ids))
-
-        def marked(t: Table) -> frozenset[int]:
-            rows = self.conn.execute(
-                select(t.c.status_id).where(t.c.account_id == viewer_id, t.c.status_id.in_(ids))
-            )
-            return frozenset(r[0] for r in rows)
-
-        reblogged = self.conn.execute(
-            select(statuses.c.reblog_of_id).where(
-                statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids)
-            )
-        )
+        marks: dict[str, set[int]] = {"f": set(), "b": set(), "p": set(), "r": set()}
+        params = {"viewer": viewer_id, "ids": list(set(status_ids))}
+        for kind, status_id in self.conn.execute(_FLAGS, params):
+            marks[kind].add(status_id)
         return ViewerFlags(
-            favourited=marked(favourites),
-            reblogged=frozenset(r[0] for r in reblogged),
-            bookmarked=marked(bookmarks),
-            pinned=marked(status_pins),
+            favourited=frozenset(marks["f"]),
+            reblogged=frozenset(marks["r"]),
+            bookmarked=frozenset(marks["b"]),
+            pinned=frozenset(marks["p"]),
         )
 
     def pinned_ids(self, account_id: int) -> list[int]:

@@ -23,9 +23,11 @@ class MediaStore:
         self.conn.execute(insert(media_attachments).values(**values))
 
     def get(self, media_id: int) -> Media | None:
-        row = self.conn.execute(
-            select(media_attachments).where(media_attachments.c.id == media_id)
-        ).mappings().first()
+        row = (
+            self.conn.execute(select(media_attachments).where(media_attachments.c.id == media_id))
+            .mappings()
+            .first()
+        )
         return media_from_row(row) if row else None
 
     def get_many(self, ids: Sequence[int]) -> list[Media]:
@@ -57,10 +59,15 @@ class InstanceCounts:
         self.conn = conn
 
     def _local_users(self) -> Any:
-        return select(func.count()).select_from(
-            accounts.join(users, users.c.account_id == accounts.c.id)
-        ).where(accounts.c.domain.is_(None), accounts.c.suspended_at.is_(None),
-                users.c.confirmed.is_(True))
+        return (
+            select(func.count())
+            .select_from(accounts.join(users, users.c.account_id == accounts.c.id))
+            .where(
+                accounts.c.domain.is_(None),
+                accounts.c.suspended_at.is_(None),
+                users.c.confirmed.is_(True),
+            )
+        )
 
     def user_count(self) -> int:
         """Confirmed local users whose account is not suspended."""
@@ -72,18 +79,21 @@ class InstanceCounts:
             oauth_tokens.c.account_id == accounts.c.id,
             or_(oauth_tokens.c.created_at >= since, oauth_tokens.c.last_used_at >= since),
         )
-        stmt = self._local_users().where(or_(
-            accounts.c.last_status_at >= since, accounts.c.created_at >= since, signed_in))
+        stmt = self._local_users().where(
+            or_(accounts.c.last_status_at >= since, accounts.c.created_at >= since, signed_in)
+        )
         return int(self.conn.execute(stmt).scalar_one())
 
     def local_status_count(self) -> int:
         """Posts (boosts included) by local accounts, from their counters, as Mastodon does."""
         stmt = select(func.coalesce(func.sum(accounts.c.statuses_count), 0)).where(
-            accounts.c.domain.is_(None))
+            accounts.c.domain.is_(None)
+        )
         return int(self.conn.execute(stmt).scalar_one())
 
     def domain_count(self) -> int:
         """Other servers this one knows accounts of."""
         stmt = select(func.count(func.distinct(func.lower(accounts.c.domain)))).where(
-            accounts.c.domain.is_not(None))
+            accounts.c.domain.is_not(None)
+        )
         return int(self.conn.execute(stmt).scalar_one())

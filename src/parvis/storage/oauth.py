@@ -5,10 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from parvis.storage.tables import oauth_apps, oauth_codes, oauth_tokens
+from parvis.storage.tables import accounts, oauth_apps, oauth_codes, oauth_tokens, users
+
+_GRANT = (
+    select(
+        oauth_tokens,
+        users.c.account_id.label("user_account_id"),
+        users.c.disabled,
+        users.c.approved,
+        users.c.confirmed,
+        accounts.c.suspended_at,
+    )
+    .select_from(
+        oauth_tokens.outerjoin(users, users.c.account_id == oauth_tokens.c.account_id).outerjoin(
+            accounts, accounts.c.id == oauth_tokens.c.account_id
+        )
+    )
+    .where(oauth_tokens.c.token_hash == bindparam("hash"))
+)
 
 
 class OAuthStore:
@@ -58,6 +75,11 @@ class OAuthStore:
             .mappings()
             .first()
         )
+        return dict(row) if row else None
+
+    def grant(self, token_hash: str) -> dict[str, Any] | None:
+        """A token with its user's standing (for authenticating a request in one query)."""
+        row = self.conn.execute(_GRANT, {"hash": token_hash}).mappings().first()
         return dict(row) if row else None
 
     def revoke_token(self, token_hash: str, app_id: int, now: datetime) -> bool:

@@ -6,7 +6,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, insert, or_, select, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from parvis.domain.ids import new_id
@@ -21,6 +31,20 @@ EDGES: dict[str, Table] = {
     "blocks": blocks,
     "mutes": mutes,
 }
+
+
+_VIEWER_IDS = bindparam("ids", expanding=True)
+_VIEWER = union_all(
+    select(literal("following"), follows.c.target_account_id).where(
+        follows.c.account_id == bindparam("viewer"), follows.c.target_account_id.in_(_VIEWER_IDS)
+    ),
+    select(literal("blocking"), blocks.c.target_account_id).where(
+        blocks.c.account_id == bindparam("viewer"), blocks.c.target_account_id.in_(_VIEWER_IDS)
+    ),
+    select(literal("blocked_by"), blocks.c.account_id).where(
+        blocks.c.target_account_id == bindparam("viewer"), blocks.c.account_id.in_(_VIEWER_IDS)
+    ),
+)
 
 
 class SocialStore:
@@ -134,30 +158,20 @@ class SocialStore:
         return [(r[0], r[1]) for r in self.conn.execute(stmt)]
 
     def viewer(self, viewer_id: int | None, author_ids: Iterable[int]) -> Viewer:
-        """The Viewer for visibility checks against these authors."""
+        """The Viewer for visibility checks against these authors (one round trip)."""
         if viewer_id is None:
             return Viewer(account_id=None)
         ids = list(set(author_ids) - {viewer_id})
         if not ids:
             return Viewer(account_id=viewer_id)
-        following = self.conn.execute(
-            select(follows.c.target_account_id).where(
-                follows.c.account_id == viewer_id, follows.c.target_account_id.in_(ids)
-            )
-        )
-        block_rows = self.conn.execute(
-            select(blocks.c.account_id, blocks.c.target_account_id).where(
-                or_(
-                    and_(blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(ids)),
-                    and_(blocks.c.target_account_id == viewer_id, blocks.c.account_id.in_(ids)),
-                )
-            )
-        ).all()
+        found: dict[str, set[int]] = {"following": set(), "blocking": set(), "blocked_by": set()}
+        for kind, other in self.conn.execute(_VIEWER, {"viewer": viewer_id, "ids": ids}):
+            found[kind].add(other)
         return Viewer(
             account_id=viewer_id,
-            following=frozenset(r[0] for r in following),
-            blocking=frozenset(t for a, t in block_rows if a == viewer_id),
-            blocked_by=frozenset(a for a, t in block_rows if t == viewer_id),
+            following=frozenset(found["following"]),
+            blocking=frozenset(found["blocking"]),
+            blocked_by=frozenset(found["blocked_by"]),
         )
 
     def muted_ids(self, viewer_id: int, now: datetime, *, notifications: bool = False) -> set[int]:

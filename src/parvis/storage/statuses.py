@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -69,6 +69,35 @@ def page(
     if min_id is not None:
         return stmt.where(id_col > min_id).order_by(id_col.asc()).limit(limit)
     return stmt.order_by(id_col.desc()).limit(limit)
+
+
+# Statements of the hot read path, built once (execution still caches their compiled form).
+_IDS = bindparam("ids", expanding=True)
+_BY_IDS = select(statuses).where(statuses.c.id.in_(_IDS))
+_MEDIA_FOR = (
+    select(media_attachments)
+    .where(media_attachments.c.status_id.in_(_IDS))
+    .order_by(media_attachments.c.id)
+)
+_MENTIONS_FOR = (
+    select(
+        status_mentions.c.status_id,
+        accounts.c.id,
+        accounts.c.username,
+        accounts.c.domain,
+        accounts.c.url,
+    )
+    .join(accounts, accounts.c.id == status_mentions.c.account_id)
+    .where(status_mentions.c.status_id.in_(_IDS))
+)
+_TAGS_FOR = (
+    select(status_tags.c.status_id, tags.c.name)
+    .join(tags, tags.c.id == status_tags.c.tag_id)
+    .where(status_tags.c.status_id.in_(_IDS))
+)
+_APPS_FOR = select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website).where(
+    oauth_apps.c.id.in_(_IDS)
+)
 
 
 class StatusStore:
@@ -149,15 +178,18 @@ class StatusStore:
         return self.load([status_id]).get(status_id)
 
     def load(self, ids: Iterable[int]) -> dict[int, Status]:
-        """Statuses by id with their account, media, mentions, tags, app and boosted status."""
+        """Statuses by id with their account, media, mentions, tags, app and boosted status,
+        in a fixed number of queries whatever the page size (boosted statuses included)."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        rows = list(self.conn.execute(select(statuses).where(statuses.c.id.in_(wanted))).mappings())
-        reblog_ids = {r["reblog_of_id"] for r in rows if r["reblog_of_id"]}
-        originals = self.load(reblog_ids - set(wanted)) if reblog_ids else {}
+        rows = list(self.conn.execute(_BY_IDS, {"ids": wanted}).mappings())
+        have = {r["id"] for r in rows}
+        missing = {r["reblog_of_id"] for r in rows if r["reblog_of_id"]} - have
+        if missing:
+            rows += self.conn.execute(_BY_IDS, {"ids": list(missing)}).mappings()
         all_ids = [r["id"] for r in rows]
-        account_map = self.accounts.get_many(r["account_id"] for r in rows)
+        account_map = self.accounts.get_many({r["account_id"] for r in rows})
         media = self._media_for(all_ids)
         mentions = self._mentions_for(all_ids)
         tag_map = self._tags_for(all_ids)
@@ -165,8 +197,9 @@ class StatusStore:
         built: dict[int, Status] = {}
         for r in rows:
             app = apps.get(r["application_id"]) if r["application_id"] else None
-            built[r["id"]] = Status(
-                id=r["id"],
+            sid = r["id"]
+            built[sid] = Status(
+                id=sid,
                 account=account_map[r["account_id"]],
                 uri=r["uri"],
                 url=r["url"],
@@ -186,68 +219,49 @@ class StatusStore:
                 favourites_count=r["favourites_count"],
                 created_at=r["created_at"],
                 edited_at=r["edited_at"],
-                media=tuple(media.get(r["id"], ())),
-                mentions=tuple(mentions.get(r["id"], ())),
-                tags=tuple(tag_map.get(r["id"], ())),
+                media=tuple(media.get(sid, ())),
+                mentions=tuple(mentions.get(sid, ())),
+                tags=tuple(tag_map.get(sid, ())),
                 application_name=app[0] if app else None,
                 application_website=app[1] if app else None,
             )
-        for sid, status in list(built.items()):
+        out: dict[int, Status] = {}
+        for sid in wanted:
+            status = built.get(sid)
+            if status is None:
+                continue
             if status.reblog_of_id:
-                original = built.get(status.reblog_of_id) or originals.get(status.reblog_of_id)
+                original = built.get(status.reblog_of_id)
                 if original is None:  # the boosted status is gone: so is the boost
-                    del built[sid]
-                else:
-                    built[sid] = replace(status, reblog=original)
-        return built
+                    continue
+                status = replace(status, reblog=original)
+            out[sid] = status
+        return out
 
     def _media_for(self, status_ids: list[int]) -> dict[int, list[Media]]:
         out: dict[int, list[Media]] = defaultdict(list)
-        rows = self.conn.execute(
-            select(media_attachments)
-            .where(media_attachments.c.status_id.in_(status_ids))
-            .order_by(media_attachments.c.id)
-        ).mappings()
-        for r in rows:
+        for r in self.conn.execute(_MEDIA_FOR, {"ids": status_ids}).mappings():
             out[r["status_id"]].append(media_from_row(r))
         return out
 
     def _mentions_for(self, status_ids: list[int]) -> dict[int, list[Mention]]:
         out: dict[int, list[Mention]] = defaultdict(list)
-        rows = self.conn.execute(
-            select(
-                status_mentions.c.status_id,
-                accounts.c.id,
-                accounts.c.username,
-                accounts.c.domain,
-                accounts.c.url,
-            )
-            .join(accounts, accounts.c.id == status_mentions.c.account_id)
-            .where(status_mentions.c.status_id.in_(status_ids))
-        )
-        for sid, aid, username, domain, url in rows:
+        for sid, aid, username, domain, url in self.conn.execute(
+            _MENTIONS_FOR, {"ids": status_ids}
+        ):
             out[sid].append(Mention(account_id=aid, username=username, domain=domain, url=url))
         return out
 
     def _tags_for(self, status_ids: list[int]) -> dict[int, list[str]]:
         out: dict[int, list[str]] = defaultdict(list)
-        rows = self.conn.execute(
-            select(status_tags.c.status_id, tags.c.name)
-            .join(tags, tags.c.id == status_tags.c.tag_id)
-            .where(status_tags.c.status_id.in_(status_ids))
-        )
-        for sid, name in rows:
+        for sid, name in self.conn.execute(_TAGS_FOR, {"ids": status_ids}):
             out[sid].append(name)
         return out
 
     def _apps_for(self, app_ids: set[int]) -> dict[int, tuple[str, str | None]]:
         if not app_ids:
             return {}
-        rows = self.conn.execute(
-            select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website).where(
-                oauth_apps.c.id.in_(list(app_ids))
-            )
-        )
+        rows = self.conn.execute(_APPS_FOR, {"ids": list(app_ids)})
         return {r[0]: (r[1], r[2]) for r in rows}
 
     # -- id queries for timelines (candidates; visibility is applied by the caller) --------

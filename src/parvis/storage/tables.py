@@ -329,7 +329,11 @@ home_feed = Table(
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
     Column("author_id", ID, nullable=False),  # to drop a followee's entries on unfollow/block
+    # On SQLite the rows live in the primary-key B-tree itself: one write per fan-out row
+    # instead of a table row plus an index entry.
+    sqlite_with_rowid=False,
 )
+Index("ix_home_feed_status_id", home_feed.c.status_id)  # deleting a status, and its cascade
 
 idempotency_keys = Table(
     "idempotency_keys",

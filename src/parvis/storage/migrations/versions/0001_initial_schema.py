@@ -431,7 +431,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("account_id", "status_id", name=op.f("pk_home_feed")),
+        sqlite_with_rowid=False,
     )
+    op.create_index("ix_home_feed_status_id", "home_feed", ["status_id"], unique=False)
     op.create_table(
         "media_attachments",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -609,6 +611,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_media_attachments_account_id"))
 
     op.drop_table("media_attachments")
+    op.drop_index("ix_home_feed_status_id", table_name="home_feed")
     op.drop_table("home_feed")
     with op.batch_alter_table("favourites", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_favourites_status_id"))
