@@ -22,8 +22,10 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-16384",  # 16 MiB per connection
-    "PRAGMA mmap_size=67108864",  # 64 MiB, mapped once per connection: keep RSS bounded
+    "PRAGMA cache_size=-16384",  # 16 MiB of page cache per connection
+    # No mmap: each connection would map the file again, and the pages count once per mapping
+    # in the process's resident size. The OS page cache serves reads just as well.
+    "PRAGMA mmap_size=0",
     "PRAGMA journal_size_limit=67108864",
 )
 
@@ -33,7 +35,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         url,
         poolclass=QueuePool,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,  # one writer anyway; readers beyond the pool wait briefly for one
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 
@@ -64,7 +66,7 @@ class Database:
             self.engine = _sqlite_engine(url, pool_size)
         else:
             self.engine = create_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+                url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, echo=echo
             )
         # SQLite has one writer: serialize writers in this process so they queue here rather
         # than spin on the busy handler. Other processes still wait on the busy timeout.
