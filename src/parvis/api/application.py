@@ -97,7 +97,7 @@ def _document_optional_auth(app: FastAPI, routers: list[APIRouter]) -> None:
         if isinstance(route, APIRoute)
         and _uses(route.dependant, auth.read_token)
         and not _uses(route.dependant, auth.require_token)
-        for method in route.methods
+        for method in route.methods or ()
     }
     default_openapi = app.openapi
 

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from typing import Any, Literal
 
 import nh3
-import py3langid.langid as _langid  # type: ignore[import-untyped]
+import py3langid.langid as _langid
 
 URL_LENGTH = 23  # every link counts as this many characters, whatever its length
 LINK_REL = "nofollow noopener noreferrer"

@@ -15,8 +15,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Final
 
-import blurhash  # type: ignore[import-untyped]
-import filetype  # type: ignore[import-untyped]
+import blurhash
+import filetype
 from PIL import Image, ImageOps
 
 from parvis.domain.errors import InvalidMedia

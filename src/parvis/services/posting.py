@@ -59,8 +59,10 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
         errors.append(f"text: character limit of {settings.max_status_chars} exceeded")
     if len(new.media_ids) > settings.max_media_attachments:
         errors.append(f"media_ids: at most {settings.max_media_attachments} attachments")
-    visibility = Visibility.parse(new.visibility) if new.visibility else (
-        user.default_visibility if user else Visibility.PUBLIC
+    visibility = (
+        Visibility.parse(new.visibility)
+        if new.visibility
+        else (user.default_visibility if user else Visibility.PUBLIC)
     )
     if visibility is None:
         errors.append("visibility: one of public, unlisted, private, direct")
@@ -114,9 +116,9 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
             "text": text,
             "content": rendered.html,
             "spoiler_text": new.spoiler_text or "",
-            "sensitive": bool(new.sensitive) or bool(new.spoiler_text) or bool(
-                new.sensitive is None and user and user.default_sensitive and media
-            ),
+            "sensitive": bool(new.sensitive)
+            or bool(new.spoiler_text)
+            or bool(new.sensitive is None and user and user.default_sensitive and media),
             "visibility": visibility.value,
             "language": language,
             "application_id": new.application_id,
@@ -212,8 +214,13 @@ def reblog(work: Work, account_id: int, status_id: int, visibility: str | None =
     work.store.accounts.adjust_counts(account_id, statuses_count=1)
     work.later("fanout", status_id=rid)
     if original.account.id != account_id and original.account.local:
-        work.later("notify", recipient_id=original.account.id, from_id=account_id, type="reblog",
-                   status_id=original.id)
+        work.later(
+            "notify",
+            recipient_id=original.account.id,
+            from_id=account_id,
+            type="reblog",
+            status_id=original.id,
+        )
     status = work.store.statuses.get(rid)
     assert status is not None
     return status

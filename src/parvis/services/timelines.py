@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from parvis.domain.errors import NotFound
 from parvis.domain.models import Status, ViewerFlags
 from parvis.domain.visibility import Visibility, may_see
 from parvis.services.context import Work
 from parvis.services.posting import visible_status
+
+
+class PageArgs(TypedDict):
+    """Paging as keyword arguments for the stores' page queries."""
+
+    max_id: int | None
+    since_id: int | None
+    min_id: int | None
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -19,7 +29,7 @@ class Paging:
     min_id: int | None = None
     limit: int = 20
 
-    def kw(self) -> dict[str, int | None]:
+    def kw(self) -> PageArgs:
         return {
             "max_id": self.max_id,
             "since_id": self.since_id,
@@ -44,16 +54,16 @@ def visible(
     """Load statuses in the given order and keep those the viewer may see."""
     loaded = work.store.statuses.load(ids)
     authors: set[int] = set()
-    for s in loaded.values():
-        authors.add(s.account.id)
-        if s.reblog:
-            authors.add(s.reblog.account.id)
-            authors.update(m.account_id for m in s.reblog.mentions)
+    for st in loaded.values():
+        authors.add(st.account.id)
+        if st.reblog:
+            authors.add(st.reblog.account.id)
+            authors.update(m.account_id for m in st.reblog.mentions)
     viewer = work.store.social.viewer(viewer_id, authors)
     muted = (
         work.store.social.muted_ids(viewer_id, work.now()) if hide_muted and viewer_id else set()
     )
-    out = []
+    out: list[Status] = []
     for i in ids:
         s = loaded.get(i)
         if s is None or not may_see(viewer, s.facts):
@@ -189,7 +199,7 @@ def context(work: Work, viewer_id: int | None, status_id: int) -> Context:
     root = work.store.statuses.thread_root_of(status.id) or status.id
     thread = visible(work, viewer_id, work.store.statuses.thread_ids(root))
     by_id = {s.id: s for s in thread}
-    ancestors = []
+    ancestors: list[Status] = []
     parent = status.in_reply_to_id
     while parent is not None and parent in by_id and len(ancestors) < 4096:
         ancestors.append(by_id[parent])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from parvis.domain.models import Account, ProfileField, User
 from parvis.domain.visibility import Visibility
@@ -32,7 +32,7 @@ _ACCOUNT_SELECT = select(
 _ACCOUNTS_BY_IDS = _ACCOUNT_SELECT.where(accounts.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def account_from_row(r: Mapping[str, Any]) -> Account:
+def account_from_row(r: RowMapping) -> Account:
     fields = tuple(
         ProfileField(name=f["name"], value=f["value"], value_html=f.get("value_html", ""))
         for f in orjson.loads(r["fields_json"] or "[]")
@@ -66,7 +66,7 @@ def account_from_row(r: Mapping[str, Any]) -> Account:
     )
 
 
-def _user_from_row(r: Mapping[str, Any]) -> User:
+def _user_from_row(r: RowMapping) -> User:
     return User(
         account_id=r["account_id"],
         email=r["email"],

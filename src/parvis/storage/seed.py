@@ -442,7 +442,7 @@ def _plan_posts(
     following: list[set[int]],
     end: datetime,
     progress: Progress | None,
-) -> tuple[array, bytearray, array, bytearray, array, list[list[int]]]:
+) -> tuple[array[int], bytearray, array[int], bytearray, array[int], list[list[int]]]:
     n = params.accounts
     total = n * params.posts_per_account
     # Activity per account: lognormal weights, largest-remainder allocation of the total.
@@ -536,7 +536,7 @@ def _pick_boost(
     writable_by: list[list[int]],
     vis: bytearray,
     ring: list[int],
-    author: array,
+    author: array[int],
 ) -> int:
     for _ in range(3):
         if followees and rng.random() < 0.8:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Table,
     bindparam,
     delete,
@@ -33,7 +34,7 @@ EDGES: dict[str, Table] = {
 }
 
 
-_VIEWER_IDS = bindparam("ids", expanding=True)
+_VIEWER_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _VIEWER = union_all(
     select(literal("following"), follows.c.target_account_id).where(
         follows.c.account_id == bindparam("viewer"), follows.c.target_account_id.in_(_VIEWER_IDS)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import BindParameter, and_, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import Select
 
 from parvis.domain.ids import new_id
@@ -28,7 +28,7 @@ from parvis.storage.tables import (
 )
 
 
-def media_from_row(r: Mapping[str, Any]) -> Media:
+def media_from_row(r: RowMapping) -> Media:
     return Media(
         id=r["id"],
         account_id=r["account_id"],
@@ -72,7 +72,7 @@ def page(
 
 
 # Statements of the hot read path, built once (execution still caches their compiled form).
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _BY_IDS = select(statuses).where(statuses.c.id.in_(_IDS))
 _MEDIA_FOR = (
     select(media_attachments)

@@ -64,13 +64,17 @@ ID = BigInteger
 TS = UTCDateTime
 
 
-def _account_fk(name: str = "account_id", *, nullable: bool = False, index: bool = True) -> Column:
+def _account_fk(
+    name: str = "account_id", *, nullable: bool = False, index: bool = True
+) -> Column[int]:
     return Column(
         name, ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=nullable, index=index
     )
 
 
-def _status_fk(name: str = "status_id", *, nullable: bool = False, index: bool = True) -> Column:
+def _status_fk(
+    name: str = "status_id", *, nullable: bool = False, index: bool = True
+) -> Column[int]:
     return Column(
         name, ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=nullable, index=index
     )
@@ -258,7 +262,7 @@ status_tags = Table(
 Index("ix_status_tags_tag_status", status_tags.c.tag_id, status_tags.c.status_id)
 
 
-def _edge(name: str, *extra: Column) -> Table:
+def _edge(name: str, *extra: Column[Any]) -> Table:
     """An (account -> target account) relationship table."""
     return Table(
         name,
