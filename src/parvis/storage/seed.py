@@ -21,6 +21,10 @@ The model (parameters, not sourced facts; see docs of the benchmark suite):
   8% followers-only.
 
 Deterministic for a given `seed` and `now` (the end of the posting window).
+
+Why one module of ~1,000 lines: the planning (graph, posts, texts) and the bulk writing share
+one set of in-memory arrays and one ordering of ids; splitting them would mean passing those
+arrays across modules for no reader's benefit. Sections are marked below.
 """
 
 from __future__ import annotations
