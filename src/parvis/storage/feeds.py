@@ -8,13 +8,13 @@ SQLite or PostgreSQL) and Redis sorted sets (when REDIS_URL is set). Entries are
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
 from parvis.storage.sql import insert_ignoring_duplicates
-from parvis.storage.statuses import page
 from parvis.storage.tables import home_feed
 
 
@@ -37,6 +37,22 @@ class FeedStore(Protocol):
     def remove_author(self, account_id: int, author_id: int) -> None: ...
     def add_author(self, account_id: int, author_id: int, status_ids: Sequence[int]) -> None: ...
     def trim(self, cap: int) -> int: ...
+
+
+@lru_cache(maxsize=8)
+def _feed_page(has_max: bool, has_since: bool, has_min: bool) -> Select[Any]:
+    """The feed-page statement for one combination of cursors, built once."""
+    col = home_feed.c.status_id
+    stmt = select(col).where(home_feed.c.account_id == bindparam("account"))
+    if has_max:
+        stmt = stmt.where(col < bindparam("max_id"))
+    if has_since:
+        stmt = stmt.where(col > bindparam("since_id"))
+    if has_min:
+        stmt = stmt.where(col > bindparam("min_id")).order_by(col.asc())
+    else:
+        stmt = stmt.order_by(col.desc())
+    return stmt.limit(bindparam("limit"))
 
 
 class SqlFeedStore:
@@ -75,16 +91,15 @@ class SqlFeedStore:
         min_id: int | None,
         limit: int,
     ) -> list[int]:
-        stmt = select(home_feed.c.status_id).where(home_feed.c.account_id == account_id)
-        stmt = page(
-            stmt,
-            home_feed.c.status_id,
-            max_id=max_id,
-            since_id=since_id,
-            min_id=min_id,
-            limit=limit,
-        )
-        return [r[0] for r in self.conn.execute(stmt)]
+        stmt = _feed_page(max_id is not None, since_id is not None, min_id is not None)
+        params = {
+            "account": account_id,
+            "max_id": max_id,
+            "since_id": since_id,
+            "min_id": min_id,
+            "limit": limit,
+        }
+        return [r[0] for r in self.conn.execute(stmt, params)]
 
     def remove_status(self, status_id: int, recipients: Iterable[int] | None = None) -> None:
         self.conn.execute(delete(home_feed).where(home_feed.c.status_id == status_id))

@@ -24,7 +24,7 @@ from parvis.domain.ids import new_id
 from parvis.domain.models import Relationship
 from parvis.domain.visibility import Viewer
 from parvis.storage.statuses import page
-from parvis.storage.tables import accounts, blocks, follow_requests, follows, mutes
+from parvis.storage.tables import TS, accounts, blocks, follow_requests, follows, mutes
 
 EDGES: dict[str, Table] = {
     "follows": follows,
@@ -46,6 +46,13 @@ _VIEWER = union_all(
         blocks.c.target_account_id == bindparam("viewer"), blocks.c.account_id.in_(_VIEWER_IDS)
     ),
 )
+
+
+_MUTED = select(mutes.c.target_account_id).where(
+    mutes.c.account_id == bindparam("viewer"),
+    or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now", type_=TS)),
+)
+_MUTED_NOTIFYING = _MUTED.where(mutes.c.hide_notifications.is_(True))
 
 
 class SocialStore:
@@ -176,13 +183,8 @@ class SocialStore:
         )
 
     def muted_ids(self, viewer_id: int, now: datetime, *, notifications: bool = False) -> set[int]:
-        stmt = select(mutes.c.target_account_id).where(
-            mutes.c.account_id == viewer_id,
-            or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now),
-        )
-        if notifications:
-            stmt = stmt.where(mutes.c.hide_notifications.is_(True))
-        return {r[0] for r in self.conn.execute(stmt)}
+        stmt = _MUTED_NOTIFYING if notifications else _MUTED
+        return {r[0] for r in self.conn.execute(stmt, {"viewer": viewer_id, "now": now})}
 
     def relationships(
         self, viewer_id: int, target_ids: Sequence[int], now: datetime
