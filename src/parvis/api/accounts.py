@@ -13,15 +13,15 @@ from parvis.api import auth, schemas
 from parvis.api.auth import RequiredTokenDep, TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, ids_param, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
-from parvis.api.pagination import link_header, paging
+from parvis.api.pagination import AccountPageDep, PageDep, link_header
 from parvis.api.params import body_schema, read_params, take_files, validate
 from parvis.api.serializers import account_json, relationship_json, source_json, status_json
 from parvis.domain.models import Account, Relationship
 from parvis.services import accounts, media, oauth, social, timelines
 from parvis.services.context import Work
+from parvis.services.timelines import Paging
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
-Limit = Annotated[int | None, Query(ge=1, le=10_000)]
 
 
 class RegisterForm(BaseModel):
@@ -266,17 +266,13 @@ def account_statuses(
     request: Request,
     rt: RuntimeDep,
     token: TokenDep,
-    max_id: str | None = None,
-    since_id: str | None = None,
-    min_id: str | None = None,
-    limit: Limit = None,
+    page: PageDep,
     only_media: bool = False,
     exclude_replies: bool = False,
     exclude_reblogs: bool = False,
     pinned: bool = False,
     tagged: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    page = paging(max_id, since_id, min_id, limit)
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
         me = auth.maybe_user(work, token, "read:statuses")
@@ -306,12 +302,8 @@ def _account_list(kind: str, direction: str, scope: str, *, own: bool) -> Callab
         work: Work,
         request: Request,
         account_id: int,
-        max_id: str | None,
-        since_id: str | None,
-        min_id: str | None,
-        limit: int | None,
+        page: Paging,
     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        page = paging(max_id, since_id, min_id, limit, default=40, maximum=80)
         key = {"account_id": account_id} if direction == "out" else {"target_id": account_id}
         pairs = work.store.social.edge_page(kind, **key, **page.kw())
         if page.min_id is not None:
@@ -329,17 +321,11 @@ def _account_list(kind: str, direction: str, scope: str, *, own: bool) -> Callab
     if own:
 
         def own_endpoint(
-            request: Request,
-            rt: RuntimeDep,
-            token: RequiredTokenDep,
-            max_id: str | None = None,
-            since_id: str | None = None,
-            min_id: str | None = None,
-            limit: Limit = None,
+            request: Request, rt: RuntimeDep, token: RequiredTokenDep, page: AccountPageDep
         ) -> Response:
             def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
                 me = auth.user(work, token, scope)
-                return run_page(work, request, me.account_id, max_id, since_id, min_id, limit)
+                return run_page(work, request, me.account_id, page)
 
             body, headers = rt.read(run)
             return json_response(body, headers=headers)
@@ -347,21 +333,14 @@ def _account_list(kind: str, direction: str, scope: str, *, own: bool) -> Callab
         return own_endpoint
 
     def endpoint(
-        id: str,
-        request: Request,
-        rt: RuntimeDep,
-        token: TokenDep,
-        max_id: str | None = None,
-        since_id: str | None = None,
-        min_id: str | None = None,
-        limit: Limit = None,
+        id: str, request: Request, rt: RuntimeDep, token: TokenDep, page: AccountPageDep
     ) -> Response:
         def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
             me = auth.maybe_user(work, token, scope)
             account = accounts.get_account(work, path_id(id))
             if account.hide_collections and (me is None or me.account_id != account.id):
                 return [], {}
-            return run_page(work, request, account.id, max_id, since_id, min_id, limit)
+            return run_page(work, request, account.id, page)
 
         body, headers = rt.read(run)
         return json_response(body, headers=headers)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 
 from parvis.api.errors import ApiError
 from parvis.domain.ids import parse_id
@@ -32,6 +34,25 @@ def paging(
     return Paging(
         cursor("max_id", max_id), cursor("since_id", since_id), cursor("min_id", min_id), size
     )
+
+
+Cursor = Annotated[str | None, Query(pattern=r"^(?:[1-9][0-9]{0,17})?$", description="A status id")]
+Limit = Annotated[int | None, Query(ge=1, le=10_000)]
+
+
+def page_of(default: int, maximum: int) -> Callable[..., Paging]:
+    """A dependency reading Mastodon's paging parameters, with this endpoint's page sizes."""
+
+    def read(
+        max_id: Cursor = None, since_id: Cursor = None, min_id: Cursor = None, limit: Limit = None
+    ) -> Paging:
+        return paging(max_id, since_id, min_id, limit, default=default, maximum=maximum)
+
+    return read
+
+
+PageDep = Annotated[Paging, Depends(page_of(20, 40))]  # statuses
+AccountPageDep = Annotated[Paging, Depends(page_of(40, 80))]  # accounts, notifications
 
 
 def link_header(request: Request, first_id: int | None, last_id: int | None) -> dict[str, str]:

@@ -13,7 +13,7 @@ from parvis.api import auth, schemas
 from parvis.api.auth import RequiredTokenDep, TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, ids_param, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
-from parvis.api.pagination import link_header, paging
+from parvis.api.pagination import AccountPageDep, link_header
 from parvis.api.params import body_schema, read_params, validate
 from parvis.api.serializers import account_json, status_json
 from parvis.domain.models import Status
@@ -184,13 +184,8 @@ def _who(kind: str) -> Callable[..., Response]:
         request: Request,
         rt: RuntimeDep,
         token: TokenDep,
-        max_id: str | None = None,
-        since_id: str | None = None,
-        min_id: str | None = None,
-        limit: Annotated[int | None, Query(ge=1)] = None,
+        page: AccountPageDep,
     ) -> Response:
-        page = paging(max_id, since_id, min_id, limit, default=40, maximum=80)
-
         def run(work: Work) -> tuple[list[dict[str, Any]], int | None, int | None]:
             me = auth.maybe_user(work, token, "read:statuses")
             status = posting.visible_status(work, me.account_id if me else None, path_id(id))

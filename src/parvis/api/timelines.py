@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
 from parvis.api.auth import RequiredTokenDep, TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, json_response
-from parvis.api.pagination import link_header, paging
+from parvis.api.pagination import PageDep, link_header
 from parvis.api.serializers import status_json
 from parvis.domain.content import normalize_tag
 from parvis.services import timelines
@@ -19,7 +19,6 @@ from parvis.services.context import Work
 from parvis.services.timelines import StatusPage
 
 router = APIRouter(tags=["timelines"], responses=ERRORS)
-Limit = Annotated[int | None, Query(ge=1, le=10_000)]
 
 
 def _respond(
@@ -41,12 +40,8 @@ def home(
     request: Request,
     rt: RuntimeDep,
     token: RequiredTokenDep,
-    max_id: str | None = None,
-    since_id: str | None = None,
-    min_id: str | None = None,
-    limit: Limit = None,
+    page: PageDep,
 ) -> Response:
-    page = paging(max_id, since_id, min_id, limit)
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
         me = auth.user(work, token, "read:statuses")
@@ -60,15 +55,11 @@ def public(
     request: Request,
     rt: RuntimeDep,
     token: TokenDep,
+    page: PageDep,
     local: bool = False,
     remote: bool = False,
     only_media: bool = False,
-    max_id: str | None = None,
-    since_id: str | None = None,
-    min_id: str | None = None,
-    limit: Limit = None,
 ) -> Response:
-    page = paging(max_id, since_id, min_id, limit)
     where = True if local else (False if remote else None)
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -86,15 +77,11 @@ def tag(
     request: Request,
     rt: RuntimeDep,
     token: TokenDep,
+    page: PageDep,
     local: bool = False,
     remote: bool = False,
     only_media: bool = False,
-    max_id: str | None = None,
-    since_id: str | None = None,
-    min_id: str | None = None,
-    limit: Limit = None,
 ) -> Response:
-    page = paging(max_id, since_id, min_id, limit)
     where = True if local else (False if remote else None)
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -118,12 +105,8 @@ def _marks(kind: str, scope: str) -> Callable[..., Response]:
         request: Request,
         rt: RuntimeDep,
         token: RequiredTokenDep,
-        max_id: str | None = None,
-        since_id: str | None = None,
-        min_id: str | None = None,
-        limit: Limit = None,
+        page: PageDep,
     ) -> Response:
-        page = paging(max_id, since_id, min_id, limit)
 
         def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
             me = auth.user(work, token, scope)
