@@ -2,6 +2,10 @@
 
 Settings come from the environment (PARVIS_*, DATABASE_URL, REDIS_URL, or a .env file), like the
 server's; `--data-dir` overrides PARVIS_DATA_DIR for every command.
+
+Commands import what they need inside their bodies, on purpose: `parvis --help` stays instant,
+and the processes uvicorn spawns for `serve --workers N` (which re-import this module) do not
+load the whole server twice.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 
 from parvis.storage.database import Database
 
@@ -25,7 +26,5 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
 
 def current(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
