@@ -29,9 +29,12 @@ TYPES = (
 def notify(
     work: Work, recipient_id: int, from_id: int, type_: str, status_id: int | None = None
 ) -> int | None:
-    """Notify, unless the recipient blocks the sender or mutes them with notifications."""
+    """Notify, unless the recipient blocks the sender or mutes them with notifications, or the
+    cause is already gone (jobs run after the request: the follow may have been undone since)."""
     store = work.store
     if recipient_id == from_id or store.accounts.user(recipient_id) is None:
+        return None
+    if not _still_true(work, recipient_id, from_id, type_, status_id):
         return None
     if from_id in store.social.blocked_with(recipient_id):
         return None
@@ -47,6 +50,21 @@ def notify(
         if not may_see(viewer, status.facts):
             return None
     return store.notifications.add(recipient_id, from_id, type_, status_id, work.now())
+
+
+def _still_true(
+    work: Work, recipient_id: int, from_id: int, type_: str, status_id: int | None
+) -> bool:
+    store = work.store
+    if type_ == "follow_request":
+        return store.social.has("follow_requests", from_id, recipient_id)
+    if type_ == "follow":
+        return store.social.has("follows", from_id, recipient_id)
+    if type_ == "favourite" and status_id is not None:
+        return bool(store.interactions.flags(from_id, [status_id]).favourited)
+    if type_ == "reblog" and status_id is not None:
+        return store.statuses.reblog_by(from_id, status_id) is not None
+    return True
 
 
 def notify_status(work: Work, status_id: int) -> int:
