@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -37,10 +37,6 @@ def new_id(now_ms: int | None = None) -> int:
             _seq = secrets.randbelow(64)
         _last_ms = ms
         return (ms << 16) | _seq
-
-
-def time_of(ident: int) -> datetime:
-    return datetime.fromtimestamp((ident >> 16) / 1000, tz=UTC)
 
 
 def parse_id(value: object) -> int | None:

@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from parvis.config import RegistrationMode
 from parvis.domain.content import render_plain_text
-from parvis.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from parvis.domain.errors import Forbidden, Invalid, NotFound, Unauthorized
 from parvis.domain.ids import new_id
 from parvis.domain.models import Account, User
 from parvis.domain.visibility import Visibility
@@ -279,8 +279,3 @@ def lookup(work: Work, acct: str) -> Account:
     if account is None:
         raise NotFound("Record not found")
     return account
-
-
-def ensure_not_taken(work: Work, username: str) -> None:
-    if work.store.accounts.username_taken(username):
-        raise Conflict("username: this name is taken")
