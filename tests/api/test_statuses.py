@@ -439,3 +439,16 @@ def test_home_timeline_on_redis_feeds(client: TestClient, parvis: Parvis) -> Non
         client_ = redis.Redis.from_url(REDIS_URL)
         client_.delete(*keys)
         client_.close()
+
+
+def test_hashtag_urls_are_percent_encoded(client: TestClient) -> None:
+    """Non-ASCII hashtags link to valid URIs, in the tags list and in the rendered HTML."""
+    alice = make_user(client)
+    posted = alice.status("Un #Café pour le #Fédivers")
+    urls = {t["name"]: t["url"] for t in posted["tags"]}
+    assert urls == {
+        "café": "https://parvis.test/tags/caf%C3%A9",
+        "fédivers": "https://parvis.test/tags/f%C3%A9divers",
+    }
+    assert 'href="https://parvis.test/tags/caf%C3%A9"' in posted["content"]
+    assert all(url.isascii() for url in urls.values())

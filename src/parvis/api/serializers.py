@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from parvis.config import Settings
 from parvis.domain.models import Account, Media, Notification, Relationship, Status, ViewerFlags
@@ -116,7 +117,7 @@ def media_json(m: Media, settings: Settings) -> dict[str, Any]:
 
 
 def _tag(name: str, settings: Settings) -> dict[str, Any]:
-    return {"name": name, "url": f"{settings.base_url}/tags/{name}"}
+    return {"name": name, "url": f"{settings.base_url}/tags/{quote(name)}"}
 
 
 def status_json(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from parvis.config import Settings
-from parvis.domain.content import MentionTarget
+from parvis.domain.content import MentionTarget, normalize_tag
 from parvis.storage.store import Store
 
 
@@ -28,4 +29,4 @@ def resolver(store: Store, settings: Settings) -> Callable[[str, str | None], Me
 
 def tag_url(settings: Settings) -> Callable[[str], str]:
     base = settings.base_url
-    return lambda name: f"{base}/tags/{name}"
+    return lambda name: f"{base}/tags/{quote(normalize_tag(name))}"
