@@ -14,6 +14,7 @@ from parvis.api.deps import ERRORS, RuntimeDep, json_response
 from parvis.api.pagination import PageDep, link_header
 from parvis.api.serializers import status_json
 from parvis.domain.content import normalize_tag
+from parvis.jobs.runtime import Runtime
 from parvis.services import timelines
 from parvis.services.context import Work
 from parvis.services.timelines import StatusPage
@@ -29,7 +30,7 @@ def _respond(
 
 
 def _serve(
-    rt: Any, request: Request, run: Callable[[Work], tuple[list[dict[str, Any]], dict[str, str]]]
+    rt: Runtime, run: Callable[[Work], tuple[list[dict[str, Any]], dict[str, str]]]
 ) -> Response:
     body, headers = rt.read(run)
     return json_response(body, headers=headers)
@@ -47,7 +48,7 @@ def home(
         me = auth.user(work, token, "read:statuses")
         return _respond(request, work, timelines.home(work, me.account_id, page), me.account_id)
 
-    return _serve(rt, request, run)
+    return _serve(rt, run)
 
 
 @router.get("/api/v1/timelines/public", response_model=list[schemas.Status])
@@ -68,7 +69,7 @@ def public(
         result = timelines.public(work, viewer, page, local=where, only_media=only_media)
         return _respond(request, work, result, viewer)
 
-    return _serve(rt, request, run)
+    return _serve(rt, run)
 
 
 @router.get("/api/v1/timelines/tag/{hashtag}", response_model=list[schemas.Status])
@@ -97,7 +98,7 @@ def tag(
         )
         return _respond(request, work, result, viewer)
 
-    return _serve(rt, request, run)
+    return _serve(rt, run)
 
 
 def _marks(kind: str, scope: str) -> Callable[..., Response]:
@@ -113,7 +114,7 @@ def _marks(kind: str, scope: str) -> Callable[..., Response]:
             result = timelines.by_marks(work, me.account_id, kind, page)
             return _respond(request, work, result, me.account_id)
 
-        return _serve(rt, request, run)
+        return _serve(rt, run)
 
     return endpoint
 

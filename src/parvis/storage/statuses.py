@@ -71,6 +71,11 @@ def page(
     return stmt.order_by(id_col.desc()).limit(limit)
 
 
+# Only statuses with media attached.
+_HAS_MEDIA = (
+    select(media_attachments.c.id).where(media_attachments.c.status_id == statuses.c.id).exists()
+)
+
 # Statements of the hot read path, built once (execution still caches their compiled form).
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _BY_IDS = select(statuses).where(statuses.c.id.in_(_IDS))
@@ -291,11 +296,7 @@ class StatusStore:
         if exclude_reblogs:
             stmt = stmt.where(statuses.c.reblog_of_id.is_(None))
         if only_media:
-            stmt = stmt.where(
-                select(media_attachments.c.id)
-                .where(media_attachments.c.status_id == statuses.c.id)
-                .exists()
-            )
+            stmt = stmt.where(_HAS_MEDIA)
         if tagged is not None:
             stmt = stmt.where(
                 select(status_tags.c.status_id)
@@ -325,11 +326,7 @@ class StatusStore:
         if local is not None:
             stmt = stmt.where(statuses.c.local == local)
         if only_media:
-            stmt = stmt.where(
-                select(media_attachments.c.id)
-                .where(media_attachments.c.status_id == statuses.c.id)
-                .exists()
-            )
+            stmt = stmt.where(_HAS_MEDIA)
         stmt = page(
             stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit
         )
@@ -354,11 +351,7 @@ class StatusStore:
         if local is not None:
             stmt = stmt.where(statuses.c.local == local)
         if only_media:
-            stmt = stmt.where(
-                select(media_attachments.c.id)
-                .where(media_attachments.c.status_id == statuses.c.id)
-                .exists()
-            )
+            stmt = stmt.where(_HAS_MEDIA)
         stmt = page(
             stmt, statuses.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit
         )
