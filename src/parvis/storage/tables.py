@@ -357,3 +357,9 @@ instance_rules = Table(
     Column("hint", Text, nullable=False, default=""),
     Column("position", Integer, nullable=False, default=0),
 )
+
+# --- Statuses extended (migration 0003): polls, edits, quotes, reply policy, scheduled posts ---
+
+# --- Lists, filters, followed tags, domain blocks, endorsements, markers (migration 0004) ---
+
+# --- Conversations, announcements, notification extras (migration 0005) ---
