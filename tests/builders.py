@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +33,15 @@ class User:
     def patch(self, path: str, **kw: Any) -> Any:
         return self.client.patch(path, headers=self.headers, **kw)
 
+    def put(self, path: str, **kw: Any) -> Any:
+        return self.client.put(path, headers=self.headers, **kw)
+
     def delete(self, path: str, **kw: Any) -> Any:
         return self.client.delete(path, headers=self.headers, **kw)
+
+    def delete_with(self, path: str, **kw: Any) -> Any:
+        """DELETE with a body (JSON or form), as Mastodon clients send for list members."""
+        return self.client.request("DELETE", path, headers=self.headers, **kw)
 
     def status(self, text: str, **fields: Any) -> dict[str, Any]:
         r = self.post("/api/v1/statuses", json={"status": text, **fields})
@@ -110,3 +118,37 @@ def make_user(
     )
     assert r.status_code == 200, r.text
     return User(client, r.json()["access_token"], full.id, username)
+
+
+# -- reading answers ---------------------------------------------------------------------------
+
+
+def ok(r: Any) -> Any:
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def error_of(r: Any, status: int) -> str:
+    """The error message of a refused request, which must be a non-empty string."""
+    assert r.status_code == status, r.text
+    message = r.json()["error"]
+    assert isinstance(message, str) and message
+    return message
+
+
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    return [x["id"] for x in items]
+
+
+def links(response: Any) -> dict[str, str]:
+    """The Link header as {rel: url}."""
+    found = re.findall(r'<([^>]+)>;\s*rel="(\w+)"', response.headers.get("link", ""))
+    return {rel: url for url, rel in found}
+
+
+def follow(who: User, whom: User) -> None:
+    ok(who.post(f"/api/v1/accounts/{whom.id}/follow"))
+
+
+def home_ids(user: User) -> list[str]:
+    return ids(ok(user.get("/api/v1/timelines/home", params={"limit": 40})))

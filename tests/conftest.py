@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from parvis.app import Parvis, build, create_app
 from parvis.config import Settings
+from parvis.services import accounts as account_service
 from parvis.storage.database import Database
 from parvis.storage.migrate import upgrade
 from parvis.storage.tables import metadata
@@ -52,6 +54,15 @@ def truncate_all(db: Database) -> None:
         conn.execute(text(f"TRUNCATE {names} CASCADE"))
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2id with its cost turned down: sign-up is not what the tests are about, and
+    hundreds of users are made. Production parameters are argon2-cffi's defaults."""
+    monkeypatch.setattr(
+        account_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "domain": "parvis.test",
@@ -59,6 +70,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "data_dir": tmp_path / "data",
         "jobs_immediate": True,
         "embedded_worker": False,
+        "rate_limits_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)

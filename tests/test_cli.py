@@ -343,3 +343,37 @@ def test_seed_is_deterministic_and_caps_feeds(tmp_path: Path) -> None:
     assert ids == sorted(set(ids))
     first = min(ids) >> 16
     assert datetime(2025, 12, 2, tzinfo=UTC).timestamp() * 1000 <= first
+
+
+def test_announcement_commands(tmp_path: Path) -> None:
+    for command in (
+        ["announce"],
+        ["announcement"],
+        ["announcement", "list"],
+        ["announcement", "delete"],
+    ):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
+    code, out = invoke(
+        tmp_path,
+        "announce",
+        "Hello #everyone",
+        "--starts",
+        "2030-01-01",
+        "--ends",
+        "2030-01-02",
+        "--all-day",
+    )
+    assert code == 0, out
+    aid = re.search(r"announcement (\d+)", out)
+    assert aid is not None
+    code, out = invoke(tmp_path, "announcement", "list")
+    assert code == 0 and aid.group(1) in out and "Hello" in out
+    code, out = invoke(tmp_path, "announce", "x", "--starts", "soon")
+    assert code == 1 and "ISO 8601" in out
+    code, out = invoke(tmp_path, "announce", "x", "--all-day")
+    assert code == 1 and "all_day" in out
+    code, out = invoke(tmp_path, "announcement", "delete", aid.group(1))
+    assert code == 0, out
+    code, out = invoke(tmp_path, "announcement", "delete", aid.group(1))
+    assert code == 1 and "No announcement" in out

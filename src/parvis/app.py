@@ -10,14 +10,17 @@ import redis
 from starlette.applications import Starlette
 
 from parvis.api.application import build_asgi
+from parvis.api.streaming import Publisher
 from parvis.config import Settings
 from parvis.jobs.queue import HueyQueue, make_huey, start_embedded_worker
 from parvis.jobs.runtime import InlineQueue, Runtime
 from parvis.services.context import Clock, system_clock
+from parvis.storage.counters import Counters, MemoryCounters, RedisCounters
 from parvis.storage.database import Database
 from parvis.storage.feeds import RedisFeedStore, SqlFeedStore
 from parvis.storage.files import LocalFiles
 from parvis.storage.migrate import upgrade
+from parvis.storage.pubsub import Broker, InProcessBroker, RedisBroker
 from parvis.storage.store import FeedFactory, Stores
 
 log = logging.getLogger("parvis")
@@ -31,6 +34,8 @@ class Parvis:
     huey: Any | None = None
 
     def close(self) -> None:
+        if self.runtime.broker is not None:
+            self.runtime.broker.close()
         self.db.dispose()
 
 
@@ -61,6 +66,10 @@ def build(
         runtime = Runtime(
             stores=stores, settings=settings, files=files, queue=HueyQueue(huey, ref), clock=clock
         )
+    # Streaming: one process shares events in memory; with Redis, every process hears them.
+    broker: Broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
+    runtime.broker = broker
+    runtime.publisher = Publisher(broker, settings)
     ref.append(runtime)
     return Parvis(settings=settings, db=db, runtime=runtime, huey=huey)
 
@@ -81,4 +90,11 @@ def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = N
             consumer.stop(graceful=True)
         parvis.close()
 
-    return build_asgi(parvis.runtime, on_startup=on_startup, on_shutdown=on_shutdown)
+    counters: Counters = (
+        RedisCounters(redis.Redis.from_url(parvis.settings.redis_url))
+        if parvis.settings.redis_url
+        else MemoryCounters()
+    )
+    return build_asgi(
+        parvis.runtime, on_startup=on_startup, on_shutdown=on_shutdown, rate_counters=counters
+    )

@@ -196,6 +196,7 @@ def worker(
     import logging
 
     from parvis.app import build
+    from parvis.jobs.queue import POLLING
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -211,7 +212,7 @@ def worker(
         raise fail("no job queue is configured")
     console.print(f"Parvis job worker: {threads} threads on {type(instance.huey).__name__}.")
     try:
-        instance.huey.create_consumer(workers=threads, worker_type="thread").run()
+        instance.huey.create_consumer(workers=threads, worker_type="thread", **POLLING).run()
     finally:
         instance.close()
 
@@ -491,6 +492,101 @@ def seed_command(
             f"Note: the bench account has {report.bench_followers:,} followers "
             f"(at most accounts - 1)."
         )
+
+
+# --- announcements ----------------------------------------------------------------------------
+
+announcement_app = typer.Typer(
+    help="List and delete the announcements users see (publish them with `parvis announce`).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(announcement_app, name="announcement")
+
+
+def _moment(value: str | None, name: str) -> Any:
+    """An ISO 8601 date or date-time; without a zone it is taken as UTC."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{name}: not an ISO 8601 date or date-time: {value!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@app.command("announce")
+def announce(
+    ctx: typer.Context,
+    text: Annotated[
+        str, typer.Argument(help="The announcement, as plain text (links, @mentions, #tags).")
+    ],
+    starts: Annotated[
+        str | None,
+        typer.Option(help="When the announced event starts (ISO 8601, UTC unless a zone)."),
+    ] = None,
+    ends: Annotated[
+        str | None,
+        typer.Option(help="When it ends; the announcement is hidden afterwards (ISO 8601)."),
+    ] = None,
+    all_day: Annotated[
+        bool,
+        typer.Option("--all-day", help="The event lasts whole days (needs --starts and --ends)."),
+    ] = False,
+) -> None:
+    """Publish an announcement to every user of this server."""
+    from parvis.services import announcements
+
+    starts_at, ends_at = _moment(starts, "--starts"), _moment(ends, "--ends")
+    aid = _write(
+        ctx,
+        lambda work: announcements.publish(
+            work, text, starts_at=starts_at, ends_at=ends_at, all_day=all_day
+        ),
+    )
+    console.print(f"Published announcement {aid}.")
+
+
+@announcement_app.command("list")
+def announcement_list(ctx: typer.Context) -> None:
+    """List every announcement, the newest first, with its reactions."""
+    from parvis.services import announcements
+
+    found = _write(ctx, announcements.every)
+    if not found:
+        console.print("No announcements.")
+    for a in found:
+        when = " ".join(
+            part
+            for part in (
+                f"from {a.starts_at.isoformat()}" if a.starts_at else "",
+                f"until {a.ends_at.isoformat()}" if a.ends_at else "",
+                "(all day)" if a.all_day else "",
+            )
+            if part
+        )
+        reactions = " ".join(f"{r.name} {r.count}" for r in a.reactions)
+        console.print(
+            f"{a.id}  published {a.published_at:%Y-%m-%d %H:%M} UTC  {when}  {reactions}".rstrip(),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(f"    {a.text}", markup=False, highlight=False, soft_wrap=True)
+
+
+@announcement_app.command("delete")
+def announcement_delete(
+    ctx: typer.Context,
+    announcement_id: Annotated[int, typer.Argument(help="The id shown by `announcement list`.")],
+) -> None:
+    """Delete an announcement (with its reactions and who read it)."""
+    from parvis.services import announcements
+
+    _write(ctx, lambda work: announcements.remove(work, announcement_id))
+    console.print(f"Deleted announcement {announcement_id}.")
 
 
 def main() -> None:

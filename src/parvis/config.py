@@ -33,10 +33,24 @@ class Settings(BaseSettings):
     max_media_attachments: int = 4
     max_upload_bytes: int = 16 * 1024 * 1024
     home_feed_cap: int = 800
+    # Polls and scheduled posts (Mastodon's defaults).
+    poll_max_options: int = 4
+    poll_max_option_chars: int = 50
+    poll_min_expiration: int = 300  # seconds
+    poll_max_expiration: int = 2_629_746  # one month, in seconds
+    scheduled_min_lead: int = 300  # a post is scheduled at least this many seconds ahead
     # Run background jobs inline (tests, scripts); otherwise a worker (thread or process) runs them.
     jobs_immediate: bool = False
     # Start a worker thread inside `parvis serve` (the one-machine setup).
     embedded_worker: bool = True
+    # Rate limits (Mastodon's defaults), fixed windows; counters in Redis when REDIS_URL is set.
+    rate_limits_enabled: bool = True
+    rate_limit_per_token: int = 300  # API requests per 5 minutes per access token
+    rate_limit_anonymous: int = 300  # API requests per 5 minutes per address, without a token
+    rate_limit_per_ip: int = 7500  # all requests per 5 minutes per address
+    rate_limit_sign_up: int = 5  # sign-ups per 30 minutes per address
+    rate_limit_sign_in: int = 25  # token grants and sign-ins per 5 minutes per address
+    rate_limit_media: int = 30  # media uploads per 30 minutes per access token
     rules: list[str] = Field(
         default_factory=lambda: [
             "Respect the law: illegal content is removed after notice.",

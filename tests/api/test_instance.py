@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from starlette.testclient import TestClient
 
 from tests.builders import make_user
 
-V1_KEYS = {"uri", "title", "short_description", "description", "email", "version", "urls",
-           "stats", "thumbnail", "languages", "registrations", "approval_required",
-           "invites_enabled", "configuration", "contact_account", "rules"}
-V2_KEYS = {"domain", "title", "version", "source_url", "description", "usage", "thumbnail",
-           "icon", "languages", "configuration", "registrations", "api_versions", "contact",
-           "rules"}
+V1_KEYS = {
+    "uri",
+    "title",
+    "short_description",
+    "description",
+    "email",
+    "version",
+    "urls",
+    "stats",
+    "thumbnail",
+    "languages",
+    "registrations",
+    "approval_required",
+    "invites_enabled",
+    "configuration",
+    "contact_account",
+    "rules",
+}
+V2_KEYS = {
+    "domain",
+    "title",
+    "version",
+    "source_url",
+    "description",
+    "usage",
+    "thumbnail",
+    "icon",
+    "languages",
+    "configuration",
+    "registrations",
+    "api_versions",
+    "contact",
+    "rules",
+}
 
 
 def test_instance_v1(client: TestClient) -> None:
@@ -33,16 +63,27 @@ def test_instance_v1(client: TestClient) -> None:
     assert body["thumbnail"] == "https://parvis.test/static/header.png"
     assert body["stats"] == {"user_count": 2, "status_count": 2, "domain_count": 0}
     config = body["configuration"]
-    assert config["statuses"] == {"max_characters": 500, "max_media_attachments": 4,
-                                  "characters_reserved_per_url": 23}
+    assert config["statuses"] == {
+        "max_characters": 500,
+        "max_media_attachments": 4,
+        "characters_reserved_per_url": 23,
+    }
     media = config["media_attachments"]
-    assert set(media["supported_mime_types"]) == {"image/jpeg", "image/png", "image/webp",
-                                                  "image/gif"}
+    assert set(media["supported_mime_types"]) == {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+    }
     assert media["image_size_limit"] == 16 * 1024 * 1024
     assert media["image_matrix_limit"] == 40_000_000
     assert config["accounts"]["max_featured_tags"] > 0
-    assert {"max_options", "max_characters_per_option", "min_expiration",
-            "max_expiration"} <= config["polls"].keys()
+    assert {
+        "max_options",
+        "max_characters_per_option",
+        "min_expiration",
+        "max_expiration",
+    } <= config["polls"].keys()
     assert [rule["id"] for rule in body["rules"]] == ["1", "2", "3"]
     # The thumbnail it names is served.
     assert client.get("/static/header.png").status_code == 200
@@ -71,14 +112,25 @@ def test_instance_v2(client: TestClient) -> None:
     assert config["media_attachments"]["image_size_limit"] == 16 * 1024 * 1024
     assert config["media_attachments"]["image_matrix_limit"] == 40_000_000
     assert config["translation"] == {"enabled": False}
-    assert body["rules"][0] == {"id": "1", "hint": "",
-                                "text": "Respect the law: illegal content is removed after "
-                                        "notice."}
+    assert body["rules"][0] == {
+        "id": "1",
+        "hint": "",
+        "text": "Respect the law: illegal content is removed after notice.",
+    }
 
 
-@pytest.mark.parametrize("parvis", [{"registrations": "approval", "max_status_chars": 1000,
-                                     "contact_email": "admin@parvis.test",
-                                     "rules": ["Be kind.", "No spam."]}], indirect=True)
+@pytest.mark.parametrize(
+    "parvis",
+    [
+        {
+            "registrations": "approval",
+            "max_status_chars": 1000,
+            "contact_email": "admin@parvis.test",
+            "rules": ["Be kind.", "No spam."],
+        }
+    ],
+    indirect=True,
+)
 def test_instance_follows_settings(client: TestClient) -> None:
     v1 = client.get("/api/v1/instance").json()
     assert v1["registrations"] is True
@@ -91,8 +143,10 @@ def test_instance_follows_settings(client: TestClient) -> None:
     assert v2["contact"]["email"] == "admin@parvis.test"
     assert v2["configuration"]["statuses"]["max_characters"] == 1000
     rules = client.get("/api/v1/instance/rules").json()
-    assert rules == [{"id": "1", "text": "Be kind.", "hint": ""},
-                     {"id": "2", "text": "No spam.", "hint": ""}]
+    assert rules == [
+        {"id": "1", "text": "Be kind.", "hint": ""},
+        {"id": "2", "text": "No spam.", "hint": ""},
+    ]
     assert v2["rules"] == rules
     assert client.get("/nodeinfo/2.0").json()["openRegistrations"] is True
 
@@ -109,8 +163,7 @@ def test_rules_and_empty_lists(client: TestClient) -> None:
     assert rules.status_code == 200
     assert [r["id"] for r in rules.json()] == ["1", "2", "3"]
     assert all(r["text"] and r["hint"] == "" for r in rules.json())
-    for path in ("/api/v1/custom_emojis", "/api/v1/instance/peers",
-                 "/api/v1/instance/activity"):
+    for path in ("/api/v1/custom_emojis", "/api/v1/instance/peers"):
         r = client.get(path)
         assert r.status_code == 200, path
         assert r.json() == [], path
@@ -126,8 +179,10 @@ def test_nodeinfo_discovery(client: TestClient) -> None:
         "http://nodeinfo.diaspora.software/ns/schema/2.0": "https://parvis.test/nodeinfo/2.0",
         "http://nodeinfo.diaspora.software/ns/schema/2.1": "https://parvis.test/nodeinfo/2.1",
     }
-    for version, href in (("2.0", links["http://nodeinfo.diaspora.software/ns/schema/2.0"]),
-                          ("2.1", links["http://nodeinfo.diaspora.software/ns/schema/2.1"])):
+    for version, href in (
+        ("2.0", links["http://nodeinfo.diaspora.software/ns/schema/2.0"]),
+        ("2.1", links["http://nodeinfo.diaspora.software/ns/schema/2.1"]),
+    ):
         r = client.get(href.removeprefix("https://parvis.test"))
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("application/json")
@@ -154,9 +209,10 @@ def test_preferences_follow_update_credentials(client: TestClient) -> None:
         "reading:expand:spoilers": False,
         "reading:autoplay:gifs": False,
     }
-    updated = alice.patch("/api/v1/accounts/update_credentials",
-                          data={"source[privacy]": "private", "source[sensitive]": "true",
-                                "source[language]": "fr"})
+    updated = alice.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"source[privacy]": "private", "source[sensitive]": "true", "source[language]": "fr"},
+    )
     assert updated.status_code == 200, updated.text
     prefs = alice.get("/api/v1/preferences").json()
     assert prefs["posting:default:visibility"] == "private"
@@ -167,7 +223,34 @@ def test_preferences_follow_update_credentials(client: TestClient) -> None:
 
 def test_openapi_describes_instance_endpoints(client: TestClient) -> None:
     doc = client.get("/api/openapi.json").json()
-    for path in ("/api/v1/instance", "/api/v2/instance", "/api/v1/instance/rules",
-                 "/api/v1/preferences", "/nodeinfo/2.0", "/.well-known/nodeinfo"):
+    for path in (
+        "/api/v1/instance",
+        "/api/v2/instance",
+        "/api/v1/instance/rules",
+        "/api/v1/preferences",
+        "/nodeinfo/2.0",
+        "/.well-known/nodeinfo",
+    ):
         schema = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
         assert schema["schema"], path
+
+
+def test_weekly_activity(client: TestClient) -> None:
+    alice = make_user(client)
+    alice.status("one")
+    alice.status("two")
+    make_user(client)
+    weeks = client.get("/api/v1/instance/activity").json()
+    assert len(weeks) == 12
+    now = datetime.now(UTC)
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    assert weeks[0] == {
+        "week": str(int(monday.timestamp())),
+        "statuses": "2",
+        "logins": "2",
+        "registrations": "2",
+    }
+    assert int(weeks[0]["week"]) - int(weeks[1]["week"]) == 7 * 86400
+    assert all(w["statuses"] == "0" for w in weeks[1:])

@@ -48,8 +48,15 @@ def noisy_png(side: int = 1400, seed: int = 1) -> bytes:
     return data
 
 
-def upload(user: User, data: bytes, *, version: int = 2, name: str = "photo.jpg",
-           mime: str = "image/jpeg", **fields: str) -> Any:
+def upload(
+    user: User,
+    data: bytes,
+    *,
+    version: int = 2,
+    name: str = "photo.jpg",
+    mime: str = "image/jpeg",
+    **fields: str,
+) -> Any:
     return user.post(f"/api/v{version}/media", files={"file": (name, data, mime)}, data=fields)
 
 
@@ -66,10 +73,17 @@ def stored_files(parvis: Parvis) -> list[str]:
 def with_scopes(user: User, scopes: str) -> User:
     """The same person, through a token limited to `scopes` (password grant)."""
     app = make_app(user.client, scopes)
-    r = user.client.post("/oauth/token", data={
-        "grant_type": "password", "client_id": app["client_id"],
-        "client_secret": app["client_secret"], "scope": scopes,
-        "username": f"{user.username}@example.org", "password": "correct horse battery"})
+    r = user.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scopes,
+            "username": f"{user.username}@example.org",
+            "password": "correct horse battery",
+        },
+    )
     assert r.status_code == 200, r.text
     return User(user.client, r.json()["access_token"], user.id, user.username)
 
@@ -137,8 +151,12 @@ def test_large_upload_is_processed_later(client: TestClient) -> None:
     assert got.status_code == 200, got.text
     ready = got.json()
     assert ready["url"] and ready["preview_url"] and ready["blurhash"]
-    assert ready["meta"]["original"] == {"width": 1400, "height": 1400, "size": "1400x1400",
-                                         "aspect": 1.0}
+    assert ready["meta"]["original"] == {
+        "width": 1400,
+        "height": 1400,
+        "size": "1400x1400",
+        "aspect": 1.0,
+    }
     served = client.get(local_path(ready["url"]))
     assert served.status_code == 200
     with Image.open(io.BytesIO(served.content)) as im:
@@ -159,14 +177,18 @@ def test_large_upload_that_fails_later_reports_the_error(client: TestClient) -> 
     assert refused.status_code == 422
 
 
-@pytest.mark.parametrize("name,data,mime", [
-    ("cut.jpg", jpeg_with_gps()[:600], "image/jpeg"),
-    ("notes.txt", b"just some text, not an image\n" * 20, "text/plain"),
-    ("empty.jpg", b"", "image/jpeg"),
-    ("fake.jpg", b"GIF89a" + b"\x00" * 10, "image/jpeg"),
-])
-def test_bad_files_are_refused_and_nothing_is_kept(client: TestClient, parvis: Parvis,
-                                                   name: str, data: bytes, mime: str) -> None:
+@pytest.mark.parametrize(
+    "name,data,mime",
+    [
+        ("cut.jpg", jpeg_with_gps()[:600], "image/jpeg"),
+        ("notes.txt", b"just some text, not an image\n" * 20, "text/plain"),
+        ("empty.jpg", b"", "image/jpeg"),
+        ("fake.jpg", b"GIF89a" + b"\x00" * 10, "image/jpeg"),
+    ],
+)
+def test_bad_files_are_refused_and_nothing_is_kept(
+    client: TestClient, parvis: Parvis, name: str, data: bytes, mime: str
+) -> None:
     alice = make_user(client)
     for version in (1, 2):
         r = upload(alice, data, version=version, name=name, mime=mime)
@@ -201,20 +223,25 @@ def test_missing_or_non_file_field_is_refused(client: TestClient, parvis: Parvis
 def test_update_description_and_focus(client: TestClient) -> None:
     alice = make_user(client)
     media = upload(alice, jpeg_with_gps()).json()
-    r = alice.client.put(f"/api/v1/media/{media['id']}", headers=alice.headers,
-                         data={"description": "Now described", "focus": "-1,1"})
+    r = alice.client.put(
+        f"/api/v1/media/{media['id']}",
+        headers=alice.headers,
+        data={"description": "Now described", "focus": "-1,1"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["description"] == "Now described"
     assert r.json()["meta"]["focus"] == {"x": -1.0, "y": 1.0}
-    r = alice.client.put(f"/api/v1/media/{media['id']}", headers=alice.headers,
-                         json={"description": "As JSON"})
+    r = alice.client.put(
+        f"/api/v1/media/{media['id']}", headers=alice.headers, json={"description": "As JSON"}
+    )
     assert r.status_code == 200
     assert r.json()["description"] == "As JSON"
     assert r.json()["meta"]["focus"] == {"x": -1.0, "y": 1.0}
     got = alice.get(f"/api/v1/media/{media['id']}").json()
     assert got["description"] == "As JSON"
-    bad = alice.client.put(f"/api/v1/media/{media['id']}", headers=alice.headers,
-                           json={"focus": "middle"})
+    bad = alice.client.put(
+        f"/api/v1/media/{media['id']}", headers=alice.headers, json={"focus": "middle"}
+    )
     assert bad.status_code == 422
     status = alice.status("described", media_ids=[media["id"]])
     assert status["media_attachments"][0]["description"] == "As JSON"
@@ -225,8 +252,9 @@ def test_someone_elses_media_is_not_found(client: TestClient) -> None:
     bob = make_user(client)
     media = upload(alice, jpeg_with_gps()).json()
     assert bob.get(f"/api/v1/media/{media['id']}").status_code == 404
-    r = bob.client.put(f"/api/v1/media/{media['id']}", headers=bob.headers,
-                       json={"description": "mine now"})
+    r = bob.client.put(
+        f"/api/v1/media/{media['id']}", headers=bob.headers, json={"description": "mine now"}
+    )
     assert r.status_code == 404
     assert r.json()["error"]
     stolen = bob.post("/api/v1/statuses", json={"status": "x", "media_ids": [media["id"]]})
@@ -240,8 +268,9 @@ def test_scopes_and_authentication(client: TestClient) -> None:
     r = upload(reader, jpeg_with_gps())
     assert r.status_code == 403
     assert "write:media" in r.json()["error"]
-    anonymous = client.post("/api/v2/media", files={"file": ("a.jpg", jpeg_with_gps(),
-                                                             "image/jpeg")})
+    anonymous = client.post(
+        "/api/v2/media", files={"file": ("a.jpg", jpeg_with_gps(), "image/jpeg")}
+    )
     assert anonymous.status_code == 401
     assert client.get("/api/v1/media/1").status_code == 401
 
@@ -260,8 +289,12 @@ def test_openapi_documents_the_multipart_body(client: TestClient) -> None:
 def test_authentication_comes_before_validation(client: TestClient) -> None:
     for path in ("/api/v2/media", "/api/v1/media"):
         assert client.post(path, data={"description": "no file"}).status_code == 401
-        assert client.post(path, content=b"\x00", headers={
-            "Content-Type": "application/json"}).status_code == 401
+        assert (
+            client.post(
+                path, content=b"\x00", headers={"Content-Type": "application/json"}
+            ).status_code
+            == 401
+        )
     r = client.put("/api/v1/media/1", json={"focus": "nowhere"})
     assert r.status_code == 401
     reader = with_scopes(make_user(client), "read")

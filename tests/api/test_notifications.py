@@ -13,10 +13,17 @@ from tests.builders import User, make_app, make_user
 def with_scopes(user: User, scopes: str) -> User:
     """The same person, through a token limited to `scopes` (password grant)."""
     app = make_app(user.client, scopes)
-    r = user.client.post("/oauth/token", data={
-        "grant_type": "password", "client_id": app["client_id"],
-        "client_secret": app["client_secret"], "scope": scopes,
-        "username": f"{user.username}@example.org", "password": "correct horse battery"})
+    r = user.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scopes,
+            "username": f"{user.username}@example.org",
+            "password": "correct horse battery",
+        },
+    )
     assert r.status_code == 200, r.text
     return User(user.client, r.json()["access_token"], user.id, user.username)
 
@@ -67,10 +74,16 @@ def test_types_and_exclude_types_filter(client: TestClient) -> None:
     assert kinds(alice, "?types[]=mention") == ["mention"]
     assert kinds(alice, "?types[]=follow&types[]=favourite") == ["favourite", "follow"]
     assert kinds(alice, "?types=reblog") == ["reblog"]  # the form without brackets works too
-    assert kinds(alice, "?exclude_types[]=follow&exclude_types[]=reblog") == ["favourite",
-                                                                               "mention"]
-    assert kinds(alice, "?exclude_types[]=some_future_type") == ["reblog", "favourite",
-                                                                  "mention", "follow"]
+    assert kinds(alice, "?exclude_types[]=follow&exclude_types[]=reblog") == [
+        "favourite",
+        "mention",
+    ]
+    assert kinds(alice, "?exclude_types[]=some_future_type") == [
+        "reblog",
+        "favourite",
+        "mention",
+        "follow",
+    ]
     assert kinds(alice, f"?account_id={bob.id}&types[]=follow") == ["follow"]
     assert kinds(alice, f"?account_id={alice.id}") == []
     assert kinds(alice, "?account_id=nonsense") == []
@@ -143,10 +156,12 @@ def test_unread_count(client: TestClient) -> None:
     assert alice.get("/api/v1/notifications/unread_count").json() == {"count": 4}
     assert alice.get("/api/v1/notifications/unread_count?limit=2").json() == {"count": 2}
     assert alice.get("/api/v1/notifications/unread_count?types[]=mention").json() == {"count": 1}
-    assert alice.get(
-        "/api/v1/notifications/unread_count?exclude_types[]=mention").json() == {"count": 3}
-    assert alice.get(
-        f"/api/v1/notifications/unread_count?account_id={alice.id}").json() == {"count": 0}
+    assert alice.get("/api/v1/notifications/unread_count?exclude_types[]=mention").json() == {
+        "count": 3
+    }
+    assert alice.get(f"/api/v1/notifications/unread_count?account_id={alice.id}").json() == {
+        "count": 0
+    }
     assert alice.get("/api/v1/notifications/unread_count?types[]=nope").status_code == 422
     assert bob.get("/api/v1/notifications/unread_count").json() == {"count": 0}
 
@@ -155,10 +170,14 @@ def test_muted_sender_does_not_notify(client: TestClient) -> None:
     alice = make_user(client)
     bob = make_user(client)
     carol = make_user(client)
-    assert alice.post(f"/api/v1/accounts/{bob.id}/mute",
-                      json={"notifications": True}).status_code == 200
-    assert alice.post(f"/api/v1/accounts/{carol.id}/mute",
-                      json={"notifications": False}).status_code == 200
+    assert (
+        alice.post(f"/api/v1/accounts/{bob.id}/mute", json={"notifications": True}).status_code
+        == 200
+    )
+    assert (
+        alice.post(f"/api/v1/accounts/{carol.id}/mute", json={"notifications": False}).status_code
+        == 200
+    )
     bob.status(f"hey @{alice.username}")
     carol.status(f"hi @{alice.username}")
     listed = notes(alice)
@@ -196,3 +215,31 @@ def test_scopes(client: TestClient) -> None:
 def test_authentication_comes_before_validation(client: TestClient) -> None:
     assert client.get("/api/v1/notifications?types[]=bogus").status_code == 401
     assert client.get("/api/v1/notifications/unread_count?types[]=bogus").status_code == 401
+
+
+def test_every_mastodon_type_is_accepted(client: TestClient) -> None:
+    """Jobs of other features notify poll, update, quote...: each is stored and listed, and a
+    poll's end reaches its own author too."""
+    from parvis.services import notifications
+
+    alice, bob = make_user(client), make_user(client)
+    post = bob.status("a poll")
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    a, b, pid = int(alice.id), int(bob.id), int(post["id"])
+
+    def send(work: Any) -> list[int | None]:
+        return [
+            notifications.notify(work, a, b, "update", pid),
+            notifications.notify(work, a, b, "update", pid),  # one per edit
+            notifications.notify(work, a, b, "quote", pid),
+            notifications.notify(work, a, b, "quoted_update", pid),
+            notifications.notify(work, a, b, "poll", pid),
+            notifications.notify(work, b, b, "poll", pid),
+            notifications.notify(work, a, b, "no_such_type", pid),
+        ]
+
+    created = runtime.write(send)
+    assert all(created[:6]) and created[6] is None
+    assert kinds(alice) == ["poll", "quoted_update", "quote", "update", "update"]
+    assert kinds(bob) == ["poll"]
+    assert kinds(alice, "?types[]=quoted_update") == ["quoted_update"]

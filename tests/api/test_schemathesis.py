@@ -123,8 +123,9 @@ def before_generate_path_parameters(context: Any, strategy: Any) -> Any:
     if operation is None:
         return strategy
     real: dict[str, Any] = {}
-    if "{id}" in operation.path:
-        real["id"] = st.sampled_from(REAL_IDS)
+    for name in ("id", "quoting_status_id", "account_id", "list_id"):
+        if "{" + name + "}" in operation.path:
+            real[name] = st.sampled_from(REAL_IDS)
     for name in ("{hashtag}", "{name}"):
         if name in operation.path:
             real[name.strip("{}")] = st.sampled_from(["parvis", "Parvis", "caf\u00e9"])

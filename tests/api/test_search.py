@@ -192,6 +192,29 @@ def test_type_filter(client: TestClient) -> None:
         assert {k: len(v) for k, v in only.items() if v} == {kind: 1}
 
 
+def test_hashtag_and_address_queries_the_mastodon_way(client: TestClient) -> None:
+    # A lone `#word` finds hashtags only (not the posts that use them, nor accounts); a query
+    # with `@` finds no hashtags; one word with `@` finds no posts.
+    alice = make_user(client, "hashword")
+    alice.status("#hashword_x and @hashword too")
+    assert {k: len(v) for k, v in search(alice, "#hashword").items() if v} == {"hashtags": 1}
+    assert {k: len(v) for k, v in search(alice, "hashword").items()} == {
+        "accounts": 1,
+        "statuses": 1,
+        "hashtags": 1,
+    }
+    assert {k: len(v) for k, v in search(alice, "@hashword").items() if v} == {"accounts": 1}
+    assert search(alice, "#hashword_x and")["statuses"]  # with a space: text again
+
+
+@pytest.mark.parametrize("parvis", [{"domain": "localhost:3000"}], indirect=True)
+def test_local_address_with_a_port(client: TestClient) -> None:
+    alice, bob = make_user(client, "porty"), make_user(client)
+    for q in ("porty@localhost:3000", "@porty@localhost:3000", "@porty", "porty"):
+        assert [a["id"] for a in search(bob, q, type="accounts")["accounts"]] == [alice.id], q
+    assert search(bob, "porty@localhost:3001", type="accounts")["accounts"] == []
+
+
 def test_urls_and_lookups(client: TestClient) -> None:
     alice, bob = make_user(client), make_user(client)
     posted = alice.status("a post to find by #linking its url")
@@ -448,6 +471,7 @@ def test_tag_endpoint(client: TestClient) -> None:
         "url": "https://parvis.test/tags/jardinage",
         "history": [],
         "following": False,
+        "featuring": False,
     }
     assert [t["id"] for t in search(alice, "jardin")["hashtags"]] == [tag["id"]]
     assert client.get("/api/v1/tags/JARDINAGE").json()["name"] == "Jardinage"

@@ -4,33 +4,13 @@ relationships endpoint."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from parvis.app import Parvis
-from parvis.services import accounts as account_service
-from tests.builders import User, make_user
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real Argon2id with its cost turned down: sign-up is not what these tests are about."""
-    monkeypatch.setattr(account_service, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-def ids(items: list[dict[str, Any]]) -> list[str]:
-    return [x["id"] for x in items]
-
-
-def links(response: Any) -> dict[str, str]:
-    found = re.findall(r'<([^>]+)>;\s*rel="(\w+)"', response.headers.get("link", ""))
-    return {rel: url for url, rel in found}
+from tests.builders import User, error_of, home_ids, ids, links, make_user, ok
 
 
 def account(client: TestClient, account_id: str) -> dict[str, Any]:
@@ -51,22 +31,6 @@ def relationship(user: User, other: User) -> dict[str, Any]:
     return dict(rel)
 
 
-def ok(r: Any) -> dict[str, Any]:
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
-def error_of(r: Any, status: int) -> str:
-    assert r.status_code == status, r.text
-    message = r.json()["error"]
-    assert isinstance(message, str) and message
-    return message
-
-
-def home_ids(user: User) -> list[str]:
-    return ids(ok_list(user.get("/api/v1/timelines/home", params={"limit": 40})))
-
-
 def ok_list(r: Any) -> list[dict[str, Any]]:
     assert r.status_code == 200, r.text
     return list(r.json())
@@ -79,7 +43,11 @@ def test_follow_and_unfollow_move_the_counters(client: TestClient) -> None:
     a, b = make_user(client), make_user(client)
     rel = ok(a.post(f"/api/v1/accounts/{b.id}/follow"))
     assert (rel["id"], rel["following"], rel["requested"], rel["showing_reblogs"]) == (
-        b.id, True, False, True)
+        b.id,
+        True,
+        False,
+        True,
+    )
     assert counts(client, a) == (0, 1) and counts(client, b) == (1, 0)
     ok(a.post(f"/api/v1/accounts/{b.id}/follow"))  # again: no double count
     assert counts(client, a) == (0, 1) and counts(client, b) == (1, 0)
@@ -118,8 +86,11 @@ def test_follow_without_reblogs_hides_their_boosts(client: TestClient) -> None:
     friend.post(f"/api/v1/statuses/{post['id']}/reblog")
     own = friend.status("my own words")
     assert home_ids(reader) == [own["id"]]
-    rel = ok(reader.post(f"/api/v1/accounts/{friend.id}/follow", data={"reblogs": "true",
-                                                                        "notify": "true"}))
+    rel = ok(
+        reader.post(
+            f"/api/v1/accounts/{friend.id}/follow", data={"reblogs": "true", "notify": "true"}
+        )
+    )
     assert rel["showing_reblogs"] is True and rel["notifying"] is True
     assert counts(client, friend) == (1, 0)
 
@@ -137,8 +108,9 @@ def test_locked_account_request_then_authorize(client: TestClient) -> None:
     assert counts(client, owner) == (0, 0) and counts(client, fan) == (0, 0)
     assert relationship(owner, fan)["requested_by"] is True
     assert ids(ok_list(owner.get("/api/v1/follow_requests"))) == [fan.id]
-    assert ok(owner.get("/api/v1/accounts/verify_credentials"))["source"][
-        "follow_requests_count"] == 1
+    assert (
+        ok(owner.get("/api/v1/accounts/verify_credentials"))["source"]["follow_requests_count"] == 1
+    )
     error_of(fan.get(f"/api/v1/statuses/{owner_post['id']}"), 404)
     assert home_ids(fan) == []
 
@@ -236,8 +208,10 @@ def test_block_removes_follows_both_ways_and_hides_posts_both_ways(client: TestC
         assert ok_list(viewer.get(f"/api/v1/accounts/{author.id}/statuses")) == []
         assert post["id"] not in ids(ok_list(viewer.get("/api/v1/timelines/public")))
         error_of(viewer.post(f"/api/v1/statuses/{post['id']}/favourite"), 404)
-        error_of(viewer.post("/api/v1/statuses", json={"status": "hey",
-                                                       "in_reply_to_id": post["id"]}), 404)
+        error_of(
+            viewer.post("/api/v1/statuses", json={"status": "hey", "in_reply_to_id": post["id"]}),
+            404,
+        )
         error_of(viewer.post(f"/api/v1/accounts/{author.id}/follow"), 403)
 
     # Anonymous readers still see both.
@@ -283,8 +257,10 @@ def test_block_hides_notifications_from_the_blocked_both_ways(client: TestClient
             out.setdefault(n["account"]["id"], set()).add(n["type"])
         return out
 
-    assert senders() == {blocked.id: {"follow", "favourite", "reblog"},
-                         blocker.id: {"follow", "favourite", "reblog"}}
+    assert senders() == {
+        blocked.id: {"follow", "favourite", "reblog"},
+        blocker.id: {"follow", "favourite", "reblog"},
+    }
     ok(me.post(f"/api/v1/accounts/{blocked.id}/block"))
     ok(blocker.post(f"/api/v1/accounts/{me.id}/block"))
     assert senders() == {}
@@ -351,8 +327,10 @@ def test_relationships_endpoint(client: TestClient) -> None:
     ok(me.post(f"/api/v1/accounts/{locked.id}/follow"))
 
     wanted = [followed, follower, blocked, muted, locked]
-    r = me.get("/api/v1/accounts/relationships",
-               params=[("id[]", u.id) for u in wanted] + [("id[]", "999999")])
+    r = me.get(
+        "/api/v1/accounts/relationships",
+        params=[("id[]", u.id) for u in wanted] + [("id[]", "999999")],
+    )
     rels = {x["id"]: x for x in ok_list(r)}
     assert list(rels) == [u.id for u in wanted]  # in the order asked, unknown ids left out
     assert rels[followed.id]["following"] and rels[followed.id]["notifying"]
@@ -362,9 +340,22 @@ def test_relationships_endpoint(client: TestClient) -> None:
     assert rels[muted.id]["muting"] and not rels[muted.id]["muting_notifications"]
     assert rels[locked.id]["requested"] and not rels[locked.id]["following"]
     for rel in rels.values():
-        assert set(rel) >= {"id", "following", "showing_reblogs", "notifying", "followed_by",
-                            "blocking", "blocked_by", "muting", "muting_notifications",
-                            "requested", "requested_by", "domain_blocking", "endorsed", "note"}
+        assert set(rel) >= {
+            "id",
+            "following",
+            "showing_reblogs",
+            "notifying",
+            "followed_by",
+            "blocking",
+            "blocked_by",
+            "muting",
+            "muting_notifications",
+            "requested",
+            "requested_by",
+            "domain_blocking",
+            "endorsed",
+            "note",
+        }
 
     assert ok_list(me.get("/api/v1/accounts/relationships")) == []
     error_of(me.get("/api/v1/accounts/relationships", params={"id[]": "abc"}), 422)

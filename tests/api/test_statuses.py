@@ -3,28 +3,14 @@ idempotency, language, tag and public timelines, and home-timeline paging."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from parvis.app import Parvis
-from parvis.services import accounts as account_service
-from tests.builders import User, make_user
+from tests.builders import User, error_of, follow, ids, links, make_user
 from tests.conftest import REDIS_URL, service_missing
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real Argon2id with its cost turned down: sign-up is not what these tests are about."""
-    monkeypatch.setattr(account_service, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-def ids(statuses: list[dict[str, Any]]) -> list[str]:
-    return [s["id"] for s in statuses]
 
 
 def home(user: User, **params: Any) -> list[dict[str, Any]]:
@@ -37,23 +23,6 @@ def account(client: TestClient, account_id: str) -> dict[str, Any]:
     r = client.get(f"/api/v1/accounts/{account_id}")
     assert r.status_code == 200, r.text
     return dict(r.json())
-
-
-def links(response: Any) -> dict[str, str]:
-    found = re.findall(r'<([^>]+)>;\s*rel="(\w+)"', response.headers.get("link", ""))
-    return {rel: url for url, rel in found}
-
-
-def follow(who: User, whom: User) -> None:
-    r = who.post(f"/api/v1/accounts/{whom.id}/follow")
-    assert r.status_code == 200, r.text
-
-
-def error_of(r: Any, status: int) -> str:
-    assert r.status_code == status, r.text
-    message = r.json()["error"]
-    assert isinstance(message, str) and message
-    return message
 
 
 # --- replies and threads ---------------------------------------------------------------------
@@ -92,13 +61,16 @@ def test_reply_to_followers_only_post_by_stranger_is_not_found(client: TestClien
     follow(follower, author)
     secret = author.status("followers only", visibility="private")
 
-    r = stranger.post("/api/v1/statuses", json={"status": "let me in",
-                                                "in_reply_to_id": secret["id"]})
+    r = stranger.post(
+        "/api/v1/statuses", json={"status": "let me in", "in_reply_to_id": secret["id"]}
+    )
     error_of(r, 404)
     assert account(client, stranger.id)["statuses_count"] == 0
 
-    ok = follower.post("/api/v1/statuses", json={"status": "hi", "in_reply_to_id": secret["id"],
-                                                 "visibility": "private"})
+    ok = follower.post(
+        "/api/v1/statuses",
+        json={"status": "hi", "in_reply_to_id": secret["id"], "visibility": "private"},
+    )
     assert ok.status_code == 200, ok.text
     # The stranger cannot read the thread either.
     error_of(stranger.get(f"/api/v1/statuses/{secret['id']}/context"), 404)
@@ -127,6 +99,7 @@ def test_boost_appears_in_followers_home_once(client: TestClient) -> None:
     boost = first.json()
     assert again.json()["id"] == boost["id"]  # boosting twice is one boost
     assert boost["reblog"]["id"] == post["id"] and boost["reblog"]["reblogged"] is True
+    assert boost["reblogged"] is True  # the boost mirrors the boosted status, as in Mastodon
 
     fan_home = home(fan)
     assert ids(fan_home) == [boost["id"]]
@@ -160,8 +133,12 @@ def test_boost_of_private_post_refused(client: TestClient) -> None:
     error_of(follower.post(f"/api/v1/statuses/{private['id']}/reblog"), 403)
     error_of(follower.post(f"/api/v1/statuses/{direct['id']}/reblog"), 403)
     error_of(author.post(f"/api/v1/statuses/{direct['id']}/reblog"), 403)
-    assert client.get(f"/api/v1/statuses/{private['id']}", headers=author.headers
-                      ).json()["reblogs_count"] == 0
+    assert (
+        client.get(f"/api/v1/statuses/{private['id']}", headers=author.headers).json()[
+            "reblogs_count"
+        ]
+        == 0
+    )
     assert account(client, follower.id)["statuses_count"] == 0
 
     own = author.post(f"/api/v1/statuses/{private['id']}/reblog")  # one's own: allowed, private
@@ -169,8 +146,9 @@ def test_boost_of_private_post_refused(client: TestClient) -> None:
     assert own.json()["visibility"] == "private"
 
     public = author.status("public")
-    error_of(follower.post(f"/api/v1/statuses/{public['id']}/reblog",
-                           json={"visibility": "direct"}), 422)
+    error_of(
+        follower.post(f"/api/v1/statuses/{public['id']}/reblog", json={"visibility": "direct"}), 422
+    )
 
 
 def test_unreblog(client: TestClient) -> None:
@@ -304,8 +282,11 @@ def test_idempotency_key_returns_the_same_status(client: TestClient) -> None:
     me, other = make_user(client), make_user(client)
 
     def post(user: User, text: str, key: str) -> Any:
-        return client.post("/api/v1/statuses", json={"status": text},
-                           headers={**user.headers, "Idempotency-Key": key})
+        return client.post(
+            "/api/v1/statuses",
+            json={"status": text},
+            headers={**user.headers, "Idempotency-Key": key},
+        )
 
     first = post(me, "only once", "0f3e9c1a-retry")
     second = post(me, "only once", "0f3e9c1a-retry")
@@ -404,8 +385,9 @@ def test_home_timeline_paging(client: TestClient) -> None:
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("parvis", [{"redis_url": REDIS_URL or "redis://127.0.0.1:1/0"}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "parvis", [{"redis_url": REDIS_URL or "redis://127.0.0.1:1/0"}], indirect=True
+)
 def test_home_timeline_on_redis_feeds(client: TestClient, parvis: Parvis) -> None:
     """The same home timeline when feeds live in Redis: fan-out, paging, deletion, unfollow."""
     if not REDIS_URL:

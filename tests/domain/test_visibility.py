@@ -207,15 +207,17 @@ def test_feed_recipients_direct_only_to_mentioned_followers(world: World) -> Non
     for post in world.posts:
         if post.visibility is not Visibility.DIRECT:
             continue
-        got = feed_recipients(post, world.follower_ids(post.author_id),
-                              world.blocked_with(post.author_id))
+        got = feed_recipients(
+            post, world.follower_ids(post.author_id), world.blocked_with(post.author_id)
+        )
         assert got - {post.author_id} <= set(post.mentioned_ids)
 
 
 @PROPS
 @given(worlds(), st.data())
-def test_boost_never_seen_by_who_may_not_see_the_original(world: World, data: st.DataObject
-                                                          ) -> None:
+def test_boost_never_seen_by_who_may_not_see_the_original(
+    world: World, data: st.DataObject
+) -> None:
     for original in world.posts:
         booster = data.draw(st.sampled_from(world.accounts))
         boost = PostFacts(

@@ -15,24 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from parvis.domain.visibility import PostFacts, Viewer, Visibility, may_boost, may_see
-from parvis.services import accounts as account_service
 from tests.builders import User, make_user
 
 VISIBILITIES = list(Visibility)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real Argon2id with its cost turned down: sign-up is not what these tests are about."""
-    monkeypatch.setattr(account_service, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 # --- the generated plan -----------------------------------------------------------------------
@@ -143,7 +133,7 @@ def build(client: TestClient, plan: Plan) -> World:
             if (x, y) in world.follows:
                 world.homes[x] -= {i.index for i in world.items if i.author == y}
         world.follows -= {(a, b), (b, a)}
-    for action in plan.actions[plan.cut:]:
+    for action in plan.actions[plan.cut :]:
         act(world, action)
     return world
 
@@ -169,11 +159,19 @@ def act(world: World, action: Action) -> None:
         if (me, original.index) in world.boosted:  # boosting again returns the same boost
             assert body["id"] == world.boosted[(me, original.index)].id
             return
-        vis = Visibility.PRIVATE if original.facts.visibility is Visibility.PRIVATE else (
-            Visibility.PUBLIC)
+        vis = (
+            Visibility.PRIVATE
+            if original.facts.visibility is Visibility.PRIVATE
+            else (Visibility.PUBLIC)
+        )
         assert body["visibility"] == vis.value
-        item = Item(len(world.items), me, PostFacts(author_id=me, visibility=vis),
-                    original=original, id=body["id"])
+        item = Item(
+            len(world.items),
+            me,
+            PostFacts(author_id=me, visibility=vis),
+            original=original,
+            id=body["id"],
+        )
         world.items.append(item)
         world.boosted[(me, original.index)] = item
         world.reblog_events.append((me, original))
@@ -182,7 +180,8 @@ def act(world: World, action: Action) -> None:
 
     mentioned = set(action.mentions)
     text = f"#{world.tag} item {len(world.items)} " + " ".join(
-        f"@{users[m].username}" for m in sorted(mentioned))
+        f"@{users[m].username}" for m in sorted(mentioned)
+    )
     payload: dict[str, Any] = {"status": text, "visibility": action.visibility.value}
     parent = None
     if kind == "reply":
@@ -201,8 +200,9 @@ def act(world: World, action: Action) -> None:
         mentioned.add(parent.author)  # the replied-to author is addressed
     body = r.json()
     assert {m["id"] for m in body["mentions"]} == {users[m].id for m in mentioned}
-    facts = PostFacts(author_id=me, visibility=action.visibility,
-                      mentioned_ids=frozenset(mentioned))
+    facts = PostFacts(
+        author_id=me, visibility=action.visibility, mentioned_ids=frozenset(mentioned)
+    )
     item = Item(len(world.items), me, facts, parent=parent, id=body["id"])
     world.items.append(item)
     deliver(world, item)
@@ -214,12 +214,17 @@ def deliver(world: World, item: Item) -> None:
     boost skips homes already holding the original or another boost of it, and nobody gets
     boosts of their own posts."""
     reached = {item.author} | {
-        f for f, a in world.follows if a == item.author and world.visible(f, item)}
+        f for f, a in world.follows if a == item.author and world.visible(f, item)
+    }
     if item.original is not None:
         same = {item.original.index} | {
-            i.index for i in world.items if i.original is item.original and i is not item}
-        reached = {r for r in reached if not world.homes[r] & same
-                   and (r == item.author or r != item.original.author)}
+            i.index for i in world.items if i.original is item.original and i is not item
+        }
+        reached = {
+            r
+            for r in reached
+            if not world.homes[r] & same and (r == item.author or r != item.original.author)
+        }
     for r in reached:
         world.homes[r].add(item.index)
 
@@ -233,13 +238,21 @@ def newest_first(items: list[Item]) -> list[str]:
 
 def expected_home(world: World, who: int) -> list[str]:
     """What reached the reader's home and is still there, less what they may no longer see."""
-    return newest_first([i for i in world.items
-                         if i.index in world.homes[who] and world.visible(who, i)])
+    return newest_first(
+        [i for i in world.items if i.index in world.homes[who] and world.visible(who, i)]
+    )
 
 
 def expected_public(world: World, who: int | None) -> list[str]:
-    return newest_first([i for i in world.items if i.original is None
-                         and i.facts.visibility is Visibility.PUBLIC and world.visible(who, i)])
+    return newest_first(
+        [
+            i
+            for i in world.items
+            if i.original is None
+            and i.facts.visibility is Visibility.PUBLIC
+            and world.visible(who, i)
+        ]
+    )
 
 
 def expected_account(world: World, who: int | None, author: int) -> list[str]:
@@ -272,8 +285,12 @@ def expected_notifications(world: World, who: int) -> set[tuple[str, int, str | 
     """(type, sender, status id) of what the reader should be told about."""
     out: set[tuple[str, int, str | None]] = set()
     for item in world.items:
-        if item.original is None and who in item.facts.mentioned_ids and item.author != who \
-                and world.visible(who, item):
+        if (
+            item.original is None
+            and who in item.facts.mentioned_ids
+            and item.author != who
+            and world.visible(who, item)
+        ):
             out.add(("mention", item.author, item.id))
     for booster, original in world.reblog_events:
         if original.author == who and booster != who and not world.blocked_pair(who, booster):
@@ -320,23 +337,34 @@ def check(client: TestClient, world: World) -> list[str]:
                 problems.append(f"GET /statuses/item{item.index}: wrong status returned")
 
         bulk = get("/api/v1/statuses", **{"id[]": [i.id for i in world.items]}).json()
-        expect("GET /statuses?id[]", who, sorted(label(mine(bulk))),
-               sorted(label([i.id for i in world.items if world.visible(who, i)])))
+        expect(
+            "GET /statuses?id[]",
+            who,
+            sorted(label(mine(bulk))),
+            sorted(label([i.id for i in world.items if world.visible(who, i)])),
+        )
 
         for local in (None, "true") if who is None else (None,):
             params = {"limit": 40} | ({"local": local} if local else {})
             got = mine(get("/api/v1/timelines/public", **params).json())
-            expect(f"public timeline {params}", who, label(got),
-                   label(expected_public(world, who)))
+            expect(f"public timeline {params}", who, label(got), label(expected_public(world, who)))
 
         got = get(f"/api/v1/timelines/tag/{world.tag}", limit=40).json()
-        expect("hashtag timeline", who, label([s["id"] for s in got]),
-               label(expected_public(world, who)))
+        expect(
+            "hashtag timeline",
+            who,
+            label([s["id"] for s in got]),
+            label(expected_public(world, who)),
+        )
 
         for author, user in enumerate(world.users):
             got = get(f"/api/v1/accounts/{user.id}/statuses", limit=40).json()
-            expect(f"account statuses of user{author}", who, label([s["id"] for s in got]),
-                   label(expected_account(world, who, author)))
+            expect(
+                f"account statuses of user{author}",
+                who,
+                label([s["id"] for s in got]),
+                label(expected_account(world, who, author)),
+            )
 
         for item in world.items:
             if item.original is not None:
@@ -349,16 +377,25 @@ def check(client: TestClient, world: World) -> list[str]:
             if r.status_code != 200:
                 continue
             ancestors, descendants = expected_context(world, who, item)
-            expect(f"context of item{item.index} ancestors", who,
-                   label([s["id"] for s in r.json()["ancestors"]]), label(ancestors))
-            expect(f"context of item{item.index} descendants", who,
-                   label([s["id"] for s in r.json()["descendants"]]), label(descendants))
+            expect(
+                f"context of item{item.index} ancestors",
+                who,
+                label([s["id"] for s in r.json()["ancestors"]]),
+                label(ancestors),
+            )
+            expect(
+                f"context of item{item.index} descendants",
+                who,
+                label([s["id"] for s in r.json()["descendants"]]),
+                label(descendants),
+            )
 
         if who is None:
             continue
         got = get("/api/v1/timelines/home", limit=40).json()
-        expect("home timeline", who, label([s["id"] for s in got]),
-               label(expected_home(world, who)))
+        expect(
+            "home timeline", who, label([s["id"] for s in got]), label(expected_home(world, who))
+        )
 
         r = get("/api/v1/notifications", limit=80)
         expect("notifications (status)", who, r.status_code, 200)
@@ -366,30 +403,46 @@ def check(client: TestClient, world: World) -> list[str]:
             told = set()
             for n in r.json():
                 status_id = n["status"]["id"] if n["status"] else None
-                if status_id is not None and status_id in ours and \
-                        not world.visible(who, ours[status_id]):
-                    problems.append(f"notifications as {world.name(who)}: {n['type']} about "
-                                    f"item{ours[status_id].index}, which they may not see")
+                if (
+                    status_id is not None
+                    and status_id in ours
+                    and not world.visible(who, ours[status_id])
+                ):
+                    problems.append(
+                        f"notifications as {world.name(who)}: {n['type']} about "
+                        f"item{ours[status_id].index}, which they may not see"
+                    )
                 told.add((n["type"], index_of.get(n["account"]["id"], -1), status_id))
-            expect("notifications", who, sorted(told, key=str),
-                   sorted(expected_notifications(world, who), key=str))
+            expect(
+                "notifications",
+                who,
+                sorted(told, key=str),
+                sorted(expected_notifications(world, who), key=str),
+            )
     return problems
 
 
 def describe(plan: Plan) -> str:
-    lines = [f"{plan.n} accounts; follows {list(plan.follows)}; blocks {list(plan.blocks)} "
-             f"after action {plan.cut}"]
+    lines = [
+        f"{plan.n} accounts; follows {list(plan.follows)}; blocks {list(plan.blocks)} "
+        f"after action {plan.cut}"
+    ]
     for k, a in enumerate(plan.actions):
-        lines.append(f"  action {k}: user{a.author} {a.kind} {a.visibility.value} "
-                     f"mentions={sorted(a.mentions)} target={a.target}")
+        lines.append(
+            f"  action {k}: user{a.author} {a.kind} {a.visibility.value} "
+            f"mentions={sorted(a.mentions)} target={a.target}"
+        )
     return "\n".join(lines)
 
 
 # No shrinking: each example builds a world over HTTP, so shrinking takes minutes; the report
 # below lists the whole (small) world and every discrepancy instead.
-@settings(max_examples=25, deadline=None,
-          phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(plan=plans())
 def test_every_read_path_follows_the_visibility_rule(client: TestClient, plan: Plan) -> None:
     world = build(client, plan)

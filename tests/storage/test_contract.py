@@ -61,13 +61,25 @@ def add_account(store: Store, username: str, domain: str | None = None, **extra:
 
 def add_user(store: Store, account_id: int, email: str, **extra: Any) -> None:
     store.accounts.insert_user(
-        {"account_id": account_id, "email": email, "password_hash": "not-a-real-hash",
-         "created_at": NOW, **extra}
+        {
+            "account_id": account_id,
+            "email": email,
+            "password_hash": "not-a-real-hash",
+            "created_at": NOW,
+            **extra,
+        }
     )
 
 
-def add_status(store: Store, account_id: int, *, status_id: int | None = None,
-               visibility: str = "public", text: str = "hello", **extra: Any) -> int:
+def add_status(
+    store: Store,
+    account_id: int,
+    *,
+    status_id: int | None = None,
+    visibility: str = "public",
+    text: str = "hello",
+    **extra: Any,
+) -> int:
     sid = status_id if status_id is not None else new_id()
     store.statuses.insert(
         {
@@ -89,10 +101,20 @@ def add_status(store: Store, account_id: int, *, status_id: int | None = None,
 def add_media(store: Store, account_id: int, **extra: Any) -> int:
     mid = new_id()
     store.media.insert(
-        {"id": mid, "account_id": account_id, "type": "image", "state": "ready",
-         "file_key": f"attachments/{mid}.png", "thumb_key": f"thumbnails/{mid}.webp",
-         "mime": "image/png", "width": 4, "height": 3, "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
-         "created_at": NOW, **extra}
+        {
+            "id": mid,
+            "account_id": account_id,
+            "type": "image",
+            "state": "ready",
+            "file_key": f"attachments/{mid}.png",
+            "thumb_key": f"thumbnails/{mid}.webp",
+            "mime": "image/png",
+            "width": 4,
+            "height": 3,
+            "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+            "created_at": NOW,
+            **extra,
+        }
     )
     return mid
 
@@ -105,12 +127,18 @@ def count_rows(store: Store, table: Any, *where: Any) -> int:
 # --- Mastodon paging, as a reference -------------------------------------------------------
 
 
-def reference_page(ids: list[int], max_id: int | None, since_id: int | None, min_id: int | None,
-                   limit: int) -> list[int]:
+def reference_page(
+    ids: list[int], max_id: int | None, since_id: int | None, min_id: int | None, limit: int
+) -> list[int]:
     """Newest first below max_id and above since_id; with min_id, the oldest ones just above
     it, oldest first (the service re-sorts them)."""
-    kept = [i for i in ids if (max_id is None or i < max_id) and (since_id is None or i > since_id)
-            and (min_id is None or i > min_id)]
+    kept = [
+        i
+        for i in ids
+        if (max_id is None or i < max_id)
+        and (since_id is None or i > since_id)
+        and (min_id is None or i > min_id)
+    ]
     if min_id is not None:
         return sorted(kept)[:limit]
     return sorted(kept, reverse=True)[:limit]
@@ -118,12 +146,19 @@ def reference_page(ids: list[int], max_id: int | None, since_id: int | None, min
 
 def bounds(ids: list[int]) -> list[int | None]:
     ordered = sorted(ids)
-    return [None, ordered[0] - 1, ordered[1], ordered[len(ordered) // 2], ordered[-1],
-            ordered[-1] + 1]
+    return [
+        None,
+        ordered[0] - 1,
+        ordered[1],
+        ordered[len(ordered) // 2],
+        ordered[-1],
+        ordered[-1] + 1,
+    ]
 
 
-def check_paging(fetch: Callable[..., list[int]], ids: list[int],
-                 limits: tuple[int, ...] = (1, 3, 40)) -> int:
+def check_paging(
+    fetch: Callable[..., list[int]], ids: list[int], limits: tuple[int, ...] = (1, 3, 40)
+) -> int:
     """Every combination of cursors (since_id and min_id together are left to their own test)."""
     checked = 0
     for max_id, since_id, min_id in itertools.product(bounds(ids), repeat=3):
@@ -132,7 +167,11 @@ def check_paging(fetch: Callable[..., list[int]], ids: list[int],
         for limit in limits:
             got = fetch(max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
             assert got == reference_page(ids, max_id, since_id, min_id, limit), (
-                max_id, since_id, min_id, limit)
+                max_id,
+                since_id,
+                min_id,
+                limit,
+            )
             checked += 1
     return checked
 
@@ -148,8 +187,12 @@ def test_accounts_insert_get_and_lookup_case_insensitively(parvis: Parvis) -> No
     with parvis.runtime.stores.read() as store:
         got = store.accounts.get(alice)
         assert got is not None
-        assert (got.id, got.username, got.domain, got.display_name) == (alice, "Alice", None,
-                                                                       "Alice A.")
+        assert (got.id, got.username, got.domain, got.display_name) == (
+            alice,
+            "Alice",
+            None,
+            "Alice A.",
+        )
         assert got.locked and not got.bot and got.discoverable and not got.suspended
         assert got.local and got.acct == "Alice"
         assert (got.statuses_count, got.followers_count, got.following_count) == (0, 0, 0)
@@ -157,8 +200,11 @@ def test_accounts_insert_get_and_lookup_case_insensitively(parvis: Parvis) -> No
         for username in ("alice", "ALICE", "Alice", "aLiCe"):
             found = store.accounts.by_acct(username, None)
             assert found is not None and found.id == alice
-        for username, domain in (("bob", "example.social"), ("BOB", "EXAMPLE.SOCIAL"),
-                                 ("Bob", "Example.Social")):
+        for username, domain in (
+            ("bob", "example.social"),
+            ("BOB", "EXAMPLE.SOCIAL"),
+            ("Bob", "Example.Social"),
+        ):
             found = store.accounts.by_acct(username, domain)
             assert found is not None and found.id == bob
         assert store.accounts.by_acct("bob", None) is None
@@ -240,13 +286,28 @@ def test_status_load_hydrates_everything(parvis: Parvis) -> None:
         author = add_account(store, "author")
         mentioned = add_account(store, "mentioned")
         booster = add_account(store, "booster")
-        store.oauth.add_app({"id": (app_id := new_id()), "name": "Tusky",
-                             "website": "https://tusky.app", "redirect_uris": "x:/",
-                             "scopes": "read", "client_id": uuid.uuid4().hex,
-                             "client_secret_hash": "0" * 64, "created_at": NOW})
-        original = add_status(store, author, text="hi @mentioned #Tea #tea #Café",
-                              visibility="unlisted", language="en", application_id=app_id,
-                              spoiler_text="cw", sensitive=True)
+        store.oauth.add_app(
+            {
+                "id": (app_id := new_id()),
+                "name": "Tusky",
+                "website": "https://tusky.app",
+                "redirect_uris": "x:/",
+                "scopes": "read",
+                "client_id": uuid.uuid4().hex,
+                "client_secret_hash": "0" * 64,
+                "created_at": NOW,
+            }
+        )
+        original = add_status(
+            store,
+            author,
+            text="hi @mentioned #Tea #tea #Café",
+            visibility="unlisted",
+            language="en",
+            application_id=app_id,
+            spoiler_text="cw",
+            sensitive=True,
+        )
         store.statuses.add_mentions(original, [mentioned, mentioned])
         first = store.statuses.tag_ids([("tea", "Tea"), ("café", "Café")], NOW)
         again = store.statuses.tag_ids([("tea", "TEA")], NOW)
@@ -263,7 +324,12 @@ def test_status_load_hydrates_everything(parvis: Parvis) -> None:
         s = loaded[original]
         assert s.account.username == "author"
         assert (s.text, s.visibility, s.language, s.spoiler_text, s.sensitive) == (
-            "hi @mentioned #Tea #tea #Café", Visibility.UNLISTED, "en", "cw", True)
+            "hi @mentioned #Tea #tea #Café",
+            Visibility.UNLISTED,
+            "en",
+            "cw",
+            True,
+        )
         assert [m.account_id for m in s.mentions] == [mentioned]
         assert s.mentions[0].username == "mentioned" and s.mentions[0].acct == "mentioned"
         assert sorted(s.tags) == ["café", "tea"]
@@ -315,10 +381,12 @@ def test_threads_and_idempotency_keys(parvis: Parvis) -> None:
     with parvis.runtime.stores.write() as store:
         aid = add_account(store, "threader")
         root = add_status(store, aid)
-        reply = add_status(store, aid, in_reply_to_id=root, in_reply_to_account_id=aid,
-                           thread_root_id=root)
-        deeper = add_status(store, aid, in_reply_to_id=reply, in_reply_to_account_id=aid,
-                            thread_root_id=root)
+        reply = add_status(
+            store, aid, in_reply_to_id=root, in_reply_to_account_id=aid, thread_root_id=root
+        )
+        deeper = add_status(
+            store, aid, in_reply_to_id=reply, in_reply_to_account_id=aid, thread_root_id=root
+        )
         other = add_status(store, aid)
         store.statuses.remember_idempotency(aid, "key-1", root, NOW)
     with parvis.runtime.stores.read() as store:
@@ -344,8 +412,14 @@ def test_account_timeline_paging(parvis: Parvis) -> None:
 
         def fetch(**kw: Any) -> list[int]:
             return store.statuses.account_timeline_ids(
-                aid, exclude_replies=False, exclude_reblogs=False, only_media=False, tagged=None,
-                visibilities=["public"], **kw)
+                aid,
+                exclude_replies=False,
+                exclude_reblogs=False,
+                only_media=False,
+                tagged=None,
+                visibilities=["public"],
+                **kw,
+            )
 
         assert check_paging(fetch, ids) == (6**3 - 5 * 5 * 6) * 3
 
@@ -369,11 +443,22 @@ def test_account_timeline_filters(parvis: Parvis) -> None:
         tag = store.statuses.tag_id("x")
 
         def ids(vis: tuple[str, ...] = ("public", "private"), **kw: Any) -> list[int]:
-            opts: dict[str, Any] = {"exclude_replies": False, "exclude_reblogs": False,
-                                    "only_media": False, "tagged": None, **kw}
+            opts: dict[str, Any] = {
+                "exclude_replies": False,
+                "exclude_reblogs": False,
+                "only_media": False,
+                "tagged": None,
+                **kw,
+            }
             return store.statuses.account_timeline_ids(
-                aid, visibilities=list(vis), max_id=None, since_id=None, min_id=None, limit=40,
-                **opts)
+                aid,
+                visibilities=list(vis),
+                max_id=None,
+                since_id=None,
+                min_id=None,
+                limit=40,
+                **opts,
+            )
 
         assert ids() == everything
         assert ids(("public",)) == [s for s in everything if s != private]
@@ -394,8 +479,13 @@ def test_public_and_tag_timelines(parvis: Parvis) -> None:
         boost = add_status(store, aid, reblog_of_id=public)
         for sid in (public, remote, unlisted, private):
             store.statuses.add_tags(sid, tag)
-    kw: dict[str, Any] = {"only_media": False, "max_id": None, "since_id": None,
-                          "min_id": None, "limit": 40}
+    kw: dict[str, Any] = {
+        "only_media": False,
+        "max_id": None,
+        "since_id": None,
+        "min_id": None,
+        "limit": 40,
+    }
     with parvis.runtime.stores.read() as store:
         assert store.statuses.public_ids(local=None, **kw) == [remote, public]
         assert store.statuses.public_ids(local=True, **kw) == [public]
@@ -430,8 +520,9 @@ def feed_maker(request: pytest.FixtureRequest) -> Iterator[FeedMaker]:
         client.close()
 
 
-def _feed_world(store: Store, n: int = 9, *, status_ids: list[int] | None = None
-                ) -> tuple[int, int, int, list[int]]:
+def _feed_world(
+    store: Store, n: int = 9, *, status_ids: list[int] | None = None
+) -> tuple[int, int, int, list[int]]:
     reader = add_account(store, f"reader{new_id()}")
     author = add_account(store, f"author{new_id()}")
     other = add_account(store, f"other{new_id()}")
@@ -448,8 +539,7 @@ def test_feed_push_and_page(parvis: Parvis, feed_maker: FeedMaker) -> None:
         assert feed.push(ids[0], author, []) == 0
         assert feed.page(other, max_id=None, since_id=None, min_id=None, limit=20) == []
         assert feed.page(author, max_id=None, since_id=None, min_id=None, limit=20) == ids[::-1]
-        checked = check_paging(
-            lambda **kw: feed.page(reader, **kw), ids, limits=(1, 4, 20))
+        checked = check_paging(lambda **kw: feed.page(reader, **kw), ids, limits=(1, 4, 20))
         assert checked == (6**3 - 5 * 5 * 6) * 3
 
 
@@ -502,8 +592,9 @@ def test_feed_remove_author_and_add_author(parvis: Parvis, feed_maker: FeedMaker
         assert got == sorted([*ids[1:3], *theirs], reverse=True)
 
 
-def test_feed_remove_status_removes_exactly_that_status(parvis: Parvis, feed_maker: FeedMaker
-                                                       ) -> None:
+def test_feed_remove_status_removes_exactly_that_status(
+    parvis: Parvis, feed_maker: FeedMaker
+) -> None:
     # Ids minted in the same millisecond differ in their low bits only; a double (a Redis
     # score) cannot tell them apart, the feed must.
     base = id_for_time(datetime(2024, 6, 1, tzinfo=UTC)) + 64
@@ -559,10 +650,12 @@ def test_feed_trim_keeps_the_newest_cap_entries(parvis: Parvis, feed_maker: Feed
         for sid in ids[:3]:
             feed.push(sid, author, [other])
         feed.trim(cap)
-        assert feed.page(reader, max_id=None, since_id=None, min_id=None, limit=40) == \
-            ids[::-1][:cap]
-        assert feed.page(other, max_id=None, since_id=None, min_id=None, limit=40) == \
-            ids[:3][::-1]  # under the cap: untouched
+        assert (
+            feed.page(reader, max_id=None, since_id=None, min_id=None, limit=40) == ids[::-1][:cap]
+        )
+        assert (
+            feed.page(other, max_id=None, since_id=None, min_id=None, limit=40) == ids[:3][::-1]
+        )  # under the cap: untouched
 
 
 def test_sql_feed_trim_reports_removed_rows(parvis: Parvis) -> None:
@@ -614,8 +707,9 @@ def test_social_edges_add_remove_has(parvis: Parvis) -> None:
         assert social.followers_notified(b) == [a]
     with pytest.raises(IntegrityError), parvis.runtime.stores.write() as store:
         # The (account, target) pair is unique at the database level too.
-        store.conn.execute(follows.insert().values(
-            id=new_id(), account_id=a, target_account_id=b, created_at=NOW))
+        store.conn.execute(
+            follows.insert().values(id=new_id(), account_id=a, target_account_id=b, created_at=NOW)
+        )
 
 
 def test_local_followers_and_blocked_with(parvis: Parvis) -> None:
@@ -649,7 +743,10 @@ def test_viewer_and_mutes(parvis: Parvis) -> None:
         v = store.social.viewer(me, [f, b1, b2, m, me])
         assert v.account_id == me
         assert (v.following, v.blocking, v.blocked_by) == (
-            frozenset({f}), frozenset({b1}), frozenset({b2}))
+            frozenset({f}),
+            frozenset({b1}),
+            frozenset({b2}),
+        )
         narrow = store.social.viewer(me, [b2])  # only the authors asked about
         assert narrow.following == frozenset() and narrow.blocked_by == frozenset({b2})
         assert store.social.viewer(None, [f]).anonymous
@@ -668,17 +765,27 @@ def test_relationships(parvis: Parvis) -> None:
         store.social.add("follow_requests", b, me, NOW)
         store.social.add("blocks", me, c, NOW)
         store.social.add("blocks", c, me, NOW)
-        store.social.add("mutes", me, d, NOW, hide_notifications=True,
-                         expires_at=NOW + timedelta(hours=1))
+        store.social.add(
+            "mutes", me, d, NOW, hide_notifications=True, expires_at=NOW + timedelta(hours=1)
+        )
     with parvis.runtime.stores.read() as store:
         rels = store.social.relationships(me, [a, b, c, d, a], NOW)
         assert [r.id for r in rels] == [a, b, c, d]
         ra, rb, rc, rd = rels
         assert (ra.following, ra.followed_by, ra.showing_reblogs, ra.notifying, ra.languages) == (
-            True, True, False, True, ("fr",))
+            True,
+            True,
+            False,
+            True,
+            ("fr",),
+        )
         assert not (ra.blocking or ra.blocked_by or ra.muting or ra.requested)
         assert (rb.following, rb.requested, rb.requested_by, rb.showing_reblogs) == (
-            False, True, True, True)
+            False,
+            True,
+            True,
+            True,
+        )
         assert (rc.blocking, rc.blocked_by, rc.following) == (True, True, False)
         assert (rd.muting, rd.muting_notifications) == (True, True)
         later = store.social.relationships(me, [d], NOW + timedelta(hours=2))[0]
@@ -693,8 +800,9 @@ def test_edge_paging(parvis: Parvis) -> None:
         for fan in fans:
             store.social.add("follows", fan, star, NOW)
     with parvis.runtime.stores.read() as store:
-        pairs = store.social.edge_page("follows", target_id=star, max_id=None, since_id=None,
-                                       min_id=None, limit=40)
+        pairs = store.social.edge_page(
+            "follows", target_id=star, max_id=None, since_id=None, min_id=None, limit=40
+        )
         assert [a for _, a in pairs] == fans[::-1]  # newest edge first
         edge_of = {a: e for e, a in pairs}
         edges = [edge_of[f] for f in fans]
@@ -703,8 +811,9 @@ def test_edge_paging(parvis: Parvis) -> None:
             return [e for e, _ in store.social.edge_page("follows", target_id=star, **kw)]
 
         check_paging(fetch, edges, limits=(2, 40))
-        out = store.social.edge_page("follows", account_id=fans[0], max_id=None, since_id=None,
-                                     min_id=None, limit=40)
+        out = store.social.edge_page(
+            "follows", account_id=fans[0], max_id=None, since_id=None, min_id=None, limit=40
+        )
         assert [a for _, a in out] == [star]
 
 
@@ -732,10 +841,18 @@ def test_interaction_marks_and_flags(parvis: Parvis) -> None:
         assert flags.reblogged == {s3}
         assert store.interactions.flags(None, [s1]).favourited == frozenset()
         assert store.interactions.flags(me, []).favourited == frozenset()
-        assert [a for _, a in store.interactions.accounts_who(
-            "favourites", s2, max_id=None, since_id=None, min_id=None, limit=40)] == [other, me]
-        assert [s for _, s in store.interactions.status_page(
-            "favourites", me, max_id=None, since_id=None, min_id=None, limit=40)] == [s2, s1]
+        assert [
+            a
+            for _, a in store.interactions.accounts_who(
+                "favourites", s2, max_id=None, since_id=None, min_id=None, limit=40
+            )
+        ] == [other, me]
+        assert [
+            s
+            for _, s in store.interactions.status_page(
+                "favourites", me, max_id=None, since_id=None, min_id=None, limit=40
+            )
+        ] == [s2, s1]
         assert store.interactions.pinned_ids(me) == [mine, s1]  # newest pin first
     with parvis.runtime.stores.write() as store:
         assert store.interactions.remove("favourites", me, s1) is True
@@ -753,8 +870,9 @@ def test_interaction_status_page_paging(parvis: Parvis) -> None:
         for sid in reversed(statuses):  # marked in another order than posted
             store.interactions.add("bookmarks", me, sid, NOW)
     with parvis.runtime.stores.read() as store:
-        pairs = store.interactions.status_page("bookmarks", me, max_id=None, since_id=None,
-                                               min_id=None, limit=40)
+        pairs = store.interactions.status_page(
+            "bookmarks", me, max_id=None, since_id=None, min_id=None, limit=40
+        )
         assert [s for _, s in pairs] == statuses  # newest mark first: the first posted
         marks = [m for m, _ in pairs]
 
@@ -780,8 +898,15 @@ def test_notifications_page_dismiss_clear(parvis: Parvis) -> None:
         assert n.exists(me, a, "follow", None) and not n.exists(me, a, "follow", sid)
         assert n.exists(me, a, "favourite", sid) and not n.exists(me, b, "favourite", sid)
     everything = [reblog, mention, fav, follow]
-    base: dict[str, Any] = {"types": None, "exclude_types": (), "from_account_id": None,
-                            "max_id": None, "since_id": None, "min_id": None, "limit": 40}
+    base: dict[str, Any] = {
+        "types": None,
+        "exclude_types": (),
+        "from_account_id": None,
+        "max_id": None,
+        "since_id": None,
+        "min_id": None,
+        "limit": 40,
+    }
     with parvis.runtime.stores.read() as store:
         n = store.notifications
 
@@ -819,9 +944,18 @@ def test_notifications_page_dismiss_clear(parvis: Parvis) -> None:
 
 def _app(store: Store, name: str = "app") -> int:
     app_id = new_id()
-    store.oauth.add_app({"id": app_id, "name": name, "website": None, "redirect_uris": "urn:x",
-                         "scopes": "read write", "client_id": uuid.uuid4().hex,
-                         "client_secret_hash": "f" * 64, "created_at": NOW})
+    store.oauth.add_app(
+        {
+            "id": app_id,
+            "name": name,
+            "website": None,
+            "redirect_uris": "urn:x",
+            "scopes": "read write",
+            "client_id": uuid.uuid4().hex,
+            "client_secret_hash": "f" * 64,
+            "created_at": NOW,
+        }
+    )
     return app_id
 
 
@@ -834,9 +968,18 @@ def test_oauth_apps_codes_tokens(parvis: Parvis) -> None:
         assert store.oauth.app_by_client_id(row["client_id"]) == row
         assert store.oauth.app_by_client_id("nope") is None
         assert store.oauth.app(new_id()) is None
-        store.oauth.add_code({"code_hash": "c" * 64, "app_id": app_id, "account_id": me,
-                              "scopes": "read", "redirect_uri": "urn:x", "code_challenge": None,
-                              "code_challenge_method": None, "expires_at": NOW})
+        store.oauth.add_code(
+            {
+                "code_hash": "c" * 64,
+                "app_id": app_id,
+                "account_id": me,
+                "scopes": "read",
+                "redirect_uri": "urn:x",
+                "code_challenge": None,
+                "code_challenge_method": None,
+                "expires_at": NOW,
+            }
+        )
     with parvis.runtime.stores.write() as store:
         taken = store.oauth.take_code("c" * 64)
         assert taken is not None and taken["account_id"] == me and taken["expires_at"] == NOW
@@ -844,8 +987,16 @@ def test_oauth_apps_codes_tokens(parvis: Parvis) -> None:
         assert store.oauth.take_code("c" * 64) is None  # a code works once
         assert store.oauth.take_code("d" * 64) is None
         for i, account in enumerate((me, me, None)):
-            store.oauth.add_token({"id": new_id(), "token_hash": str(i) * 64, "app_id": app_id,
-                                   "account_id": account, "scopes": "read", "created_at": NOW})
+            store.oauth.add_token(
+                {
+                    "id": new_id(),
+                    "token_hash": str(i) * 64,
+                    "app_id": app_id,
+                    "account_id": account,
+                    "scopes": "read",
+                    "created_at": NOW,
+                }
+            )
         assert store.oauth.revoke_token("0" * 64, other_app, NOW) is False  # not its token
         assert store.oauth.revoke_token("0" * 64, app_id, NOW) is True
         store.oauth.revoke_all_for(me, NOW + timedelta(seconds=1))
@@ -866,13 +1017,25 @@ def test_media_rows(parvis: Parvis) -> None:
         me = add_account(store, "me")
         mid = add_media(store, me, state="pending", original_key="originals/x.bin", file_key=None)
         assert store.media.original_key(mid) == "originals/x.bin"
-        store.media.update(mid, {"state": "ready", "file_key": "attachments/x.png",
-                                 "original_key": None, "focus_x": 0.5, "focus_y": -0.25})
+        store.media.update(
+            mid,
+            {
+                "state": "ready",
+                "file_key": "attachments/x.png",
+                "original_key": None,
+                "focus_x": 0.5,
+                "focus_y": -0.25,
+            },
+        )
     with parvis.runtime.stores.read() as store:
         m = store.media.get(mid)
         assert m is not None
-        assert (m.state, m.file_key, m.focus_x, m.focus_y) == ("ready", "attachments/x.png", 0.5,
-                                                                -0.25)
+        assert (m.state, m.file_key, m.focus_x, m.focus_y) == (
+            "ready",
+            "attachments/x.png",
+            0.5,
+            -0.25,
+        )
         assert store.media.original_key(mid) is None
         assert store.media.get(new_id()) is None
         assert [x.id for x in store.media.get_many([mid, new_id()])] == [mid]

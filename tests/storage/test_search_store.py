@@ -194,13 +194,14 @@ def test_migration_round_trip_backfills(parvis: Parvis) -> None:
         sid = status(s, alice, "Un thé à Noël", index=False)
         status(s, alice, "a boost of it", index=False, reblog_of_id=sid)
     db = parvis.db
+    head = current(db)
     command.downgrade(alembic_config(db), "0001")
     try:
         assert current(db) == "0001"
         assert "status_search" not in inspect(db.engine).get_table_names()
     finally:
         upgrade(db)
-    assert current(db) == "0002"
+    assert current(db) == head
     with parvis.runtime.stores.read() as s:
         assert s.search.status_ids("THE noel", viewer_id=None, limit=10) == [sid]
         assert s.search.status_ids("boost", viewer_id=None, limit=10) == []

@@ -211,6 +211,26 @@ def relationships(
     return json_response(rt.read(run))
 
 
+@router.get("/api/v1/accounts/familiar_followers", response_model=list[schemas.FamiliarFollowers])
+def familiar_followers(
+    rt: RuntimeDep,
+    token: RequiredTokenDep,
+    ids: Annotated[list[str] | None, Query(alias="id[]")] = None,
+    id: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    def run(work: Work) -> list[dict[str, Any]]:
+        me = auth.user(work, token, "read:follows")
+        wanted = list(dict.fromkeys(ids_param((ids or []) + (id or []))))
+        found = work.store.social.familiar_followers(me.account_id, wanted)
+        people = work.store.accounts.get_many({a for v in found.values() for a in v})
+        return [
+            {"id": str(t), "accounts": [account_json(people[a], work.settings) for a in found[t]]}
+            for t in wanted
+        ]
+
+    return json_response(rt.read(run))
+
+
 @router.get("/api/v1/accounts/lookup", response_model=schemas.Account)
 def lookup(
     acct: Annotated[str, Query(max_length=400)], rt: RuntimeDep, token: TokenDep

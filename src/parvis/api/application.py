@@ -18,17 +18,33 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from parvis import __version__
 from parvis.api import (
     accounts,
+    announcements,
     auth,
+    conversations,
+    domain_blocks,
+    endorsements,
     errors,
+    featured_tags,
+    filters,
+    followed_tags,
     instance,
+    lists,
+    markers,
     media,
     notifications,
     oauth,
+    polls,
+    ratelimit,
+    scheduled_statuses,
     search,
     statuses,
+    streaming,
+    suggestions,
     timelines,
+    trends,
 )
 from parvis.jobs.runtime import Runtime
+from parvis.storage.counters import Counters, MemoryCounters
 
 STATIC = Path(__file__).with_name("static")
 
@@ -38,6 +54,7 @@ def build_asgi(
     *,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    rate_counters: Counters | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +77,13 @@ def build_asgi(
     )
     app.state.runtime = runtime
     errors.install(app)
+    app.add_middleware(
+        ratelimit.RateLimit,
+        settings=runtime.settings,
+        counters=rate_counters,
+        clock=runtime.clock,
+        blocking=rate_counters is not None and not isinstance(rate_counters, MemoryCounters),
+    )
     app.add_middleware(RefuseNul)
     # Web clients (Elk, Phanpy…) run on other origins: the API is public, tokens are bearer
     # headers, never cookies, so any origin may call it.
@@ -74,6 +98,13 @@ def build_asgi(
         m.router
         for m in (oauth, accounts, statuses, timelines, notifications, media, search, instance)
     ]
+    routers.append(streaming.router)
+    routers += [
+        m.router for m in (lists, filters, markers, followed_tags, domain_blocks, endorsements)
+    ]
+    routers += [polls.router, scheduled_statuses.router]
+    routers += [m.router for m in (conversations, announcements, trends, suggestions)]
+    routers.append(featured_tags.router)
     for router in routers:
         app.include_router(router)
     _document_optional_auth(app, routers)

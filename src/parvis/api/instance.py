@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -383,15 +383,41 @@ def rules(rt: RuntimeDep) -> Response:
 
 
 @router.get("/api/v1/instance/peers", response_model=list[str])
-def peers() -> Response:
-    """Domains this server federates with: none yet (federation is not built)."""
-    return json_response([])
+def peers(rt: RuntimeDep) -> Response:
+    """Domains of the other servers this one knows accounts of (none until it federates)."""
+    return json_response(rt.read(lambda work: work.store.activity.peers()))
+
+
+ACTIVITY_WEEKS = 12
+
+
+def weekly_activity(work: Work) -> list[dict[str, str]]:
+    """12 weeks, the current one first; a week starts on Monday 00:00 UTC (Mastodon counts
+    weeks the same way). Figures: local posts, distinct users who signed in, sign-ups."""
+    now = work.now().astimezone(UTC)
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    figures = work.store.activity
+    out = []
+    for i in range(ACTIVITY_WEEKS):
+        start = monday - timedelta(weeks=i)
+        end = start + timedelta(weeks=1)
+        out.append(
+            {
+                "week": str(int(start.timestamp())),
+                "statuses": str(figures.local_statuses(start, end)),
+                "logins": str(figures.logins(start, end)),
+                "registrations": str(figures.registrations(start, end)),
+            }
+        )
+    return out
 
 
 @router.get("/api/v1/instance/activity", response_model=list[WeeklyActivity])
-def activity() -> Response:
-    """Weekly activity: not tracked yet, so an empty list."""
-    return json_response([])
+def activity(rt: RuntimeDep) -> Response:
+    """Weekly activity of the last 12 weeks, the current week first."""
+    return json_response(rt.read(weekly_activity))
 
 
 @router.get("/api/v1/custom_emojis", response_model=list[CustomEmoji])

@@ -58,12 +58,13 @@ AccountPageDep = Annotated[Paging, Depends(page_of(40, 80))]  # accounts, notifi
 def link_header(request: Request, first_id: int | None, last_id: int | None) -> dict[str, str]:
     if first_id is None or last_id is None:
         return {}
-    params = {
-        k: v
+    # Every other parameter carries over, repeated ones (any[]=a&any[]=b) included.
+    params = [
+        (k, v)
         for k, v in request.query_params.multi_items()
         if k not in ("max_id", "min_id", "since_id")
-    }
+    ]
     base = str(request.url.replace(query=""))
-    nxt = f"{base}?{urlencode([*params.items(), ('max_id', str(last_id))])}"
-    prev = f"{base}?{urlencode([*params.items(), ('min_id', str(first_id))])}"
+    nxt = f"{base}?{urlencode([*params, ('max_id', str(last_id))])}"
+    prev = f"{base}?{urlencode([*params, ('min_id', str(first_id))])}"
     return {"Link": f'<{nxt}>; rel="next", <{prev}>; rel="prev"'}

@@ -163,3 +163,191 @@ class SearchResults(_Open):
 
 class Empty(_Open):
     pass
+
+
+# --- polls, edits, scheduled posts (statuses extended, engineer A) ---
+
+
+class PollOption(_Open):
+    title: str
+    votes_count: int | None
+
+
+class Poll(_Open):
+    id: str
+    expires_at: str | None
+    expired: bool
+    multiple: bool
+    votes_count: int
+    voters_count: int | None
+    options: list[PollOption]
+    emojis: list[dict[str, Any]]
+    voted: bool | None = None
+    own_votes: list[int] | None = None
+
+
+class StatusEdit(_Open):
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str
+    account: Account
+    poll: dict[str, Any] | None
+    media_attachments: list[MediaAttachment]
+    emojis: list[dict[str, Any]]
+
+
+class StatusSource(_Open):
+    id: str
+    text: str
+    spoiler_text: str
+
+
+class ScheduledStatus(_Open):
+    id: str
+    scheduled_at: str
+    params: dict[str, Any]
+    media_attachments: list[MediaAttachment]
+
+
+# --- conversations, grouped notifications, announcements, trends, suggestions (engineer D) ---
+
+
+class Conversation(_Open):
+    id: str
+    unread: bool
+    accounts: list[Account]
+    last_status: Status | None
+
+
+class NotificationGroup(_Open):
+    group_key: str
+    notifications_count: int
+    type: str
+    most_recent_notification_id: int
+    page_min_id: str | None
+    page_max_id: str | None
+    latest_page_notification_at: str | None
+    sample_account_ids: list[str]
+    status_id: str | None
+
+
+class GroupedNotificationsResults(_Open):
+    accounts: list[Account]
+    statuses: list[Status]
+    notification_groups: list[NotificationGroup]
+    partial_accounts: list[dict[str, Any]] | None = None
+
+
+class NotificationPolicySummary(_Open):
+    pending_requests_count: int
+    pending_notifications_count: int
+
+
+class NotificationPolicy(_Open):
+    for_not_following: str
+    for_not_followers: str
+    for_new_accounts: str
+    for_private_mentions: str
+    for_limited_accounts: str
+    summary: NotificationPolicySummary
+
+
+class NotificationRequest(_Open):
+    id: str
+    created_at: str
+    updated_at: str
+    notifications_count: str
+    account: Account
+    last_status: Status | None
+
+
+class Reaction(_Open):
+    name: str
+    count: int
+    me: bool | None
+
+
+class Announcement(_Open):
+    id: str
+    content: str
+    starts_at: str | None
+    ends_at: str | None
+    all_day: bool
+    published_at: str
+    updated_at: str
+    read: bool | None
+    mentions: list[StatusMention]
+    statuses: list[dict[str, Any]]
+    tags: list[Tag]
+    emojis: list[dict[str, Any]]
+    reactions: list[Reaction]
+
+
+class TagHistory(_Open):
+    day: str
+    uses: str
+    accounts: str
+
+
+class TrendingTag(Tag):
+    id: str
+    history: list[TagHistory]
+
+
+class Suggestion(_Open):
+    source: str
+    sources: list[str]
+    account: Account
+    parvis_reason: dict[str, Any]
+
+
+# --- Lists, filters, markers, familiar followers (engineer B) ---
+
+
+class List(_Open):
+    id: str
+    title: str
+    replies_policy: str
+    exclusive: bool
+
+
+class FilterKeyword(_Open):
+    id: str
+    keyword: str
+    whole_word: bool
+
+
+class FilterStatus(_Open):
+    id: str
+    status_id: str
+
+
+class Filter(_Open):
+    id: str
+    title: str
+    context: list[str]
+    expires_at: str | None
+    filter_action: str
+    keywords: list[FilterKeyword] | None = None
+    statuses: list[FilterStatus] | None = None
+
+
+class V1Filter(_Open):
+    id: str
+    phrase: str
+    context: list[str]
+    whole_word: bool
+    expires_at: str | None
+    irreversible: bool
+
+
+class Marker(_Open):
+    last_read_id: str
+    version: int
+    updated_at: str
+
+
+class FamiliarFollowers(_Open):
+    id: str
+    accounts: list[Account]

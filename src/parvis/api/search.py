@@ -15,6 +15,7 @@ from parvis.api.errors import ApiError
 from parvis.api.serializers import account_json, status_json
 from parvis.config import Settings
 from parvis.domain.ids import parse_id
+from parvis.services import featured_tags, followed_tags
 from parvis.services import search as search_service
 from parvis.services.context import Work
 from parvis.services.search import Hashtag, SearchQuery
@@ -106,6 +107,10 @@ def get_tag(name: str, rt: RuntimeDep, token: TokenDep) -> Response:
         found = search_service.tag(work, name)
         if found is None:
             raise ApiError(404, "Record not found")
-        return tag_json(found, work.settings, following=False if me else None)
+        following = followed_tags.is_following(work, me.account_id, found) if me else None
+        out = tag_json(found, work.settings, following=following)
+        if me:
+            out["featuring"] = featured_tags.is_featuring(work, me.account_id, found)
+        return out
 
     return json_response(rt.read(run))

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from parvis.api.filter_shapes import filter_results_json
 from parvis.config import Settings
-from parvis.domain.models import Account, Media, Notification, Relationship, Status, ViewerFlags
+from parvis.domain.content import normalize_tag
+from parvis.domain.models import (
+    Account,
+    Media,
+    Notification,
+    Poll,
+    Relationship,
+    Status,
+    ViewerFlags,
+)
+from parvis.services import announcements as announcement_service
+from parvis.services import conversations as conversation_service
+from parvis.services import notifications as notification_service
+from parvis.services import suggestions as suggestion_service
+from parvis.services import trends as trend_service
 
 DEFAULT_AVATAR = "/static/avatar.png"
 DEFAULT_HEADER = "/static/header.png"
@@ -120,6 +135,134 @@ def _tag(name: str, settings: Settings) -> dict[str, Any]:
     return {"name": name, "url": f"{settings.base_url}/tags/{quote(name)}"}
 
 
+# --- polls, quotes, edits, scheduled posts (statuses extended) ---------------------------------
+
+
+def poll_json(p: Poll, flags: ViewerFlags, viewer_id: int | None, author_id: int) -> dict[str, Any]:
+    expired = p.expired(datetime.now(UTC))
+    # hide_totals: per-option counts stay hidden from everyone, the author included, until the
+    # poll ends (Mastodon's Poll#show_totals_now?); the poll's own totals stay visible.
+    hidden = p.hide_totals and not expired
+    own = flags.poll_votes.get(p.id) if viewer_id is not None else None
+    return {
+        "id": str(p.id),
+        "expires_at": ts(p.expires_at),
+        "expired": expired,
+        "multiple": p.multiple,
+        "votes_count": p.votes_count,
+        "voters_count": p.voters_count if p.multiple else None,
+        "options": [
+            {"title": title, "votes_count": None if hidden else count}
+            for title, count in zip(p.options, p.votes, strict=True)
+        ],
+        "emojis": [],
+        # As Mastodon's Poll#voted?: the author counts as having voted (clients show results).
+        "voted": (own is not None or viewer_id == author_id) if viewer_id is not None else None,
+        "own_votes": list(own or ()) if viewer_id is not None else None,
+    }
+
+
+def quote_json(
+    s: Status, flags: ViewerFlags, settings: Settings, viewer_id: int | None
+) -> dict[str, Any]:
+    """Quote entity; a quote inside a quoted status is shallow (ShallowQuote), as in Mastodon."""
+    q = s.quote
+    assert q is not None
+    state = q.state if q.quoted_status_id is not None else "deleted"
+    if q.quoted_status is not None and state == "accepted":
+        quoted = status_json(q.quoted_status, flags, settings, viewer_id)
+        return {"state": state, "quoted_status": quoted}
+    if state == "accepted":
+        return {"state": state, "quoted_status_id": str(q.quoted_status_id)}
+    return {"state": state, "quoted_status": None}
+
+
+_AUTOMATIC = {"public": ["public"], "followers": ["followers"], "nobody": []}
+
+
+def quote_approval_json(s: Status, viewer_id: int | None) -> dict[str, Any]:
+    """Who may quote: private and direct posts by nobody but their author."""
+    quotable = s.visibility.value in ("public", "unlisted")
+    policy = s.quote_policy if quotable else "nobody"
+    if viewer_id is not None and viewer_id == s.account.id and s.visibility.value != "direct":
+        current = "automatic"
+    elif viewer_id is None:
+        current = "unknown"
+    elif policy == "public":
+        current = "automatic"
+    elif policy == "nobody":
+        current = "denied"
+    else:  # followers: depends on whether the viewer follows the author
+        current = "unknown"
+    return {"automatic": _AUTOMATIC.get(policy, []), "manual": [], "current_user": current}
+
+
+def status_edit_json(
+    account: Account,
+    *,
+    content: str,
+    spoiler_text: str,
+    sensitive: bool,
+    created_at: datetime,
+    media: list[Media],
+    poll_options: tuple[str, ...] | None,
+    settings: Settings,
+) -> dict[str, Any]:
+    return {
+        "content": content,
+        "spoiler_text": spoiler_text,
+        "sensitive": sensitive,
+        "created_at": ts(created_at),
+        "account": account_json(account, settings),
+        "poll": {"options": [{"title": t} for t in poll_options]} if poll_options else None,
+        "media_attachments": [media_json(m, settings) for m in media],
+        "emojis": [],
+    }
+
+
+def scheduled_status_json(
+    sid: int, scheduled_at: datetime, params: dict[str, Any], media: list[Media], settings: Settings
+) -> dict[str, Any]:
+    poll = params.get("poll")
+    in_reply_to = params.get("in_reply_to_id")
+    quoted = params.get("quoted_status_id")
+    return {
+        "id": str(sid),
+        "scheduled_at": ts(scheduled_at),
+        "params": {
+            "text": params.get("text") or "",
+            "poll": (
+                {
+                    "options": list(poll["options"]),
+                    "expires_in": int(poll["expires_in"]),
+                    "multiple": bool(poll.get("multiple")),
+                    "hide_totals": bool(poll.get("hide_totals")),
+                }
+                if poll
+                else None
+            ),
+            "media_ids": list(params.get("media_ids") or []) or None,
+            "sensitive": params.get("sensitive"),
+            "spoiler_text": params.get("spoiler_text") or None,
+            "visibility": params.get("visibility") or "public",
+            "in_reply_to_id": str(in_reply_to) if in_reply_to else None,
+            "language": params.get("language"),
+            "application_id": params.get("application_id"),
+            "scheduled_at": None,
+            "idempotency": params.get("idempotency_key"),
+            "with_rate_limit": False,
+            "quoted_status_id": str(quoted) if quoted else None,
+            "quote_approval_policy": (
+                "nobody"
+                if params.get("visibility") in ("private", "direct")
+                else params.get("quote_approval_policy") or "public"
+            ),
+            "reply_policy": params.get("reply_policy"),
+        },
+        "media_attachments": [media_json(m, settings) for m in media],
+    }
+
+
 def status_json(
     s: Status, flags: ViewerFlags, settings: Settings, viewer_id: int | None = None
 ) -> dict[str, Any]:
@@ -157,15 +300,20 @@ def status_json(
         "tags": [_tag(t, settings) for t in s.tags],
         "emojis": [],
         "card": None,
-        "poll": None,
-        "quote": None,
-        "filtered": [],
+        "poll": poll_json(s.poll, flags, viewer_id, s.account.id) if s.poll else None,
+        "quote": quote_json(s, flags, settings, viewer_id) if s.quote else None,
+        "quotes_count": s.quotes_count,
+        "quote_approval": quote_approval_json(s, viewer_id),
+        "reply_policy": s.reply_policy,
+        "filtered": filter_results_json(flags.filtered.get(s.id, ())),
     }
     if viewer_id is not None:
-        out["favourited"] = s.id in flags.favourited
-        out["reblogged"] = s.id in flags.reblogged
-        out["muted"] = s.id in flags.muted_threads
-        out["bookmarked"] = s.id in flags.bookmarked
+        # A boost mirrors what the viewer did to the boosted status, as in Mastodon.
+        proper = s.reblog.id if s.reblog is not None else s.id
+        out["favourited"] = proper in flags.favourited
+        out["reblogged"] = proper in flags.reblogged
+        out["muted"] = proper in flags.muted_threads
+        out["bookmarked"] = proper in flags.bookmarked
         if s.account.id == viewer_id:
             out["pinned"] = s.id in flags.pinned
     return out
@@ -201,4 +349,116 @@ def notification_json(
         "created_at": ts(n.created_at),
         "account": account_json(n.account, settings),
         "status": status_json(n.status, flags, settings, viewer_id) if n.status else None,
+    }
+
+
+# --- conversations, grouped notifications, announcements, trends, suggestions (engineer D) ---
+
+
+def conversation_json(
+    c: conversation_service.Conversation, flags: ViewerFlags, settings: Settings, viewer_id: int
+) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "unread": c.unread,
+        "accounts": [account_json(a, settings) for a in c.accounts],
+        "last_status": status_json(c.last_status, flags, settings, viewer_id),
+    }
+
+
+def notification_group_json(
+    g: notification_service.NotificationGroup, page_min_id: int, page_max_id: int
+) -> dict[str, Any]:
+    latest = g.latest
+    return {
+        "group_key": g.key,
+        "notifications_count": len(g.notifications),
+        "type": latest.type,
+        "most_recent_notification_id": latest.id,
+        "page_min_id": str(page_min_id),
+        "page_max_id": str(page_max_id),
+        "latest_page_notification_at": ts(latest.created_at),
+        "sample_account_ids": [str(i) for i in g.sample_account_ids()],
+        "status_id": str(latest.status.id) if latest.status is not None else None,
+    }
+
+
+def partial_account_json(a: Account, settings: Settings) -> dict[str, Any]:
+    full = account_json(a, settings)
+    keys = ("id", "acct", "locked", "bot", "url", "avatar", "avatar_static")
+    return {k: full[k] for k in keys}
+
+
+def notification_request_json(
+    r: notification_service.NotificationRequest,
+    flags: ViewerFlags,
+    settings: Settings,
+    viewer_id: int,
+) -> dict[str, Any]:
+    return {
+        "id": str(r.account.id),
+        "created_at": ts(r.first_at),
+        "updated_at": ts(r.last_at),
+        "notifications_count": str(r.count),
+        "account": account_json(r.account, settings),
+        "last_status": status_json(r.last_status, flags, settings, viewer_id)
+        if r.last_status is not None
+        else None,
+    }
+
+
+def announcement_json(a: announcement_service.Announcement, settings: Settings) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "content": a.rendered.html,
+        "starts_at": ts(a.starts_at),
+        "ends_at": ts(a.ends_at),
+        "all_day": a.all_day,
+        "published": True,
+        "published_at": ts(a.published_at),
+        "updated_at": ts(a.updated_at),
+        "read": a.read,
+        "mentions": [
+            {
+                "id": str(m.account_id),
+                "username": m.username,
+                "url": m.url,
+                "acct": m.username if m.domain is None else f"{m.username}@{m.domain}",
+            }
+            for m in a.rendered.mentions
+        ],
+        "statuses": [],
+        "tags": [_tag(normalize_tag(t), settings) for t in a.rendered.tags],
+        "emojis": [],
+        "reactions": [
+            {"name": r.name, "count": r.count, "me": r.me, "url": None, "static_url": None}
+            for r in a.reactions
+        ],
+    }
+
+
+def tag_history_json(history: list[trend_service.DayUse]) -> list[dict[str, str]]:
+    return [
+        {"day": str(int(d.day.timestamp())), "uses": str(d.uses), "accounts": str(d.accounts)}
+        for d in history
+    ]
+
+
+def trending_tag_json(t: trend_service.TrendingTag, settings: Settings) -> dict[str, Any]:
+    return {
+        "id": str(t.id),
+        **_tag(normalize_tag(t.name), settings),
+        "name": t.name,
+        "history": tag_history_json(t.history),
+        "following": False,
+    }
+
+
+def suggestion_json(s: suggestion_service.Suggestion, settings: Settings) -> dict[str, Any]:
+    legacy = "past_interactions" if "friends_of_friends" in s.sources else "global"
+    return {
+        "source": legacy,
+        "sources": list(s.sources),
+        "account": account_json(s.account, settings),
+        "parvis_reason": {"followed_by": [str(i) for i in s.followed_by]},
     }

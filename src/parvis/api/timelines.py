@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
@@ -72,6 +72,19 @@ def public(
     return _serve(rt, run)
 
 
+# Mastodon reads at most 4 tags for each of any[], all[] and none[] and ignores the rest.
+TAGS_PER_MODE = 4
+
+
+Tags = list[str] | None
+
+
+def _tag_keys(*given: list[str] | None) -> list[str]:
+    names = [n for values in given for n in values or [] if n.strip().lstrip("#")]
+    keys = [normalize_tag(n.strip().lstrip("#")) for n in names]
+    return list(dict.fromkeys(keys))[:TAGS_PER_MODE]
+
+
 @router.get("/api/v1/timelines/tag/{hashtag}", response_model=list[schemas.Status])
 def tag(
     hashtag: str,
@@ -82,6 +95,13 @@ def tag(
     local: bool = False,
     remote: bool = False,
     only_media: bool = False,
+    any_tags: Annotated[Tags, Query(alias="any[]", description="Or any of these tags")] = None,
+    all_tags: Annotated[Tags, Query(alias="all[]", description="And all of these tags")] = None,
+    none_tags: Annotated[Tags, Query(alias="none[]", description="And none of these")] = None,
+    # ?any=x without brackets, as Mastodon accepts too
+    any_one: Annotated[Tags, Query(alias="any", include_in_schema=False)] = None,
+    all_one: Annotated[Tags, Query(alias="all", include_in_schema=False)] = None,
+    none_one: Annotated[Tags, Query(alias="none", include_in_schema=False)] = None,
 ) -> Response:
     where = True if local else (False if remote else None)
 
@@ -95,6 +115,9 @@ def tag(
             page,
             local=where,
             only_media=only_media,
+            any_keys=_tag_keys(any_tags, any_one),
+            all_keys=_tag_keys(all_tags, all_one),
+            none_keys=_tag_keys(none_tags, none_one),
         )
         return _respond(request, work, result, viewer)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from parvis.domain.filters import FilterMatch
 from parvis.domain.visibility import PostFacts, Visibility
 
 
@@ -139,6 +141,11 @@ class Status:
     reblog: Status | None = None
     application_name: str | None = None
     application_website: str | None = None
+    reply_policy: str = "everyone"  # everyone | followers | mentioned (Parvis extension)
+    quote_policy: str = "public"  # public | followers | nobody (Mastodon 4.5)
+    quotes_count: int = 0
+    poll: Poll | None = None
+    quote: Quote | None = None
 
     @property
     def facts(self) -> PostFacts:
@@ -151,6 +158,35 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Poll:
+    id: int
+    status_id: int
+    options: tuple[str, ...]
+    votes: tuple[int, ...]  # votes per option, same order
+    voters_count: int
+    multiple: bool
+    hide_totals: bool
+    expires_at: datetime
+    created_at: datetime
+
+    @property
+    def votes_count(self) -> int:
+        return sum(self.votes)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A status quoting another: `state` is accepted, revoked or deleted (quoted status gone)."""
+
+    state: str
+    quoted_status_id: int | None
+    quoted_status: Status | None = None
+
+
+@dataclass(frozen=True)
 class ViewerFlags:
     """What the viewer has done to a status (for favourited/reblogged/... in the API)."""
 
@@ -159,6 +195,9 @@ class ViewerFlags:
     bookmarked: frozenset[int] = field(default_factory=frozenset)
     pinned: frozenset[int] = field(default_factory=frozenset)
     muted_threads: frozenset[int] = field(default_factory=frozenset)
+    # Filters v2 results by status id (a boost and its boosted status both), for `filtered`.
+    filtered: Mapping[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
+    poll_votes: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # poll id -> choices
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ class HueyQueue:
         huey.periodic_task(crontab(minute="*/15"), name="parvis.periodic.trim_feeds")(
             lambda: run_job(self._runtime_ref[0], "trim_feeds", {})
         )
+        huey.periodic_task(crontab(minute="*"), name="parvis.periodic.publish_due")(
+            lambda: run_job(self._runtime_ref[0], "publish_due", {})
+        )
 
     def _handler(self, kind: str) -> Any:
         def handle(payload: dict[str, Any]) -> Any:
@@ -48,6 +51,12 @@ class HueyQueue:
         self._tasks[kind](payload)
 
 
+# Huey's idle consumer backs off to one poll every 10 s; a post would then reach home feeds and
+# streams up to 10 s late. A SQLite or PostgreSQL queue is polled at most every 250 ms instead
+# (an indexed read of an empty table); RedisHuey blocks on the list and wakes at once anyway.
+POLLING = {"initial_delay": 0.05, "backoff": 1.5, "max_delay": 0.25}
+
+
 class EmbeddedConsumer(Consumer):  # type: ignore[misc]
     """A Huey consumer run from threads inside `parvis serve` (signals belong to the server)."""
 
@@ -56,7 +65,9 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
 
 
 def start_embedded_worker(huey: Huey, workers: int = 2) -> EmbeddedConsumer:
-    consumer = EmbeddedConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+    consumer = EmbeddedConsumer(
+        huey, workers=workers, worker_type="thread", periodic=True, **POLLING
+    )
     consumer.start()
     log.info("embedded job worker started (%d threads)", workers)
     return consumer

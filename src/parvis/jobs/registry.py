@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from parvis.services import fanout, media, notifications
+from parvis.services import fanout, media, notifications, scheduled
 from parvis.services.context import Work
 from parvis.services.media import Files
 
@@ -43,6 +43,10 @@ def _trim_feeds(work: Work, files: Files) -> int:
     return work.store.feeds.trim(work.settings.home_feed_cap)
 
 
+def _publish_due(work: Work, files: Files) -> int:
+    return scheduled.publish_due(work)
+
+
 JOBS: dict[str, Handler] = {
     "fanout": _fanout,
     "backfill_feed": _backfill,
@@ -50,6 +54,7 @@ JOBS: dict[str, Handler] = {
     "notify": _notify,
     "process_media": _process_media,
     "trim_feeds": _trim_feeds,
+    "publish_due": _publish_due,
 }
 
 # Retries per kind (Huey retries a failed job after `retry_delay` seconds).
@@ -60,4 +65,5 @@ RETRIES: dict[str, int] = {
     "notify": 3,
     "process_media": 2,
     "trim_feeds": 0,
+    "publish_due": 0,
 }

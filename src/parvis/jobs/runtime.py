@@ -1,19 +1,26 @@
 """The runtime every edge and job goes through: open a unit of work, run a use case, commit,
-then enqueue the jobs it asked for (never before the commit)."""
+then publish the streaming events and enqueue the jobs it asked for (never before the commit)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from parvis.config import Settings
 from parvis.jobs.registry import JOBS
-from parvis.services.context import Clock, Work, system_clock
+from parvis.services import streaming
+from parvis.services.context import Clock, StreamEvent, Work, system_clock
 from parvis.services.media import Files
+from parvis.storage.pubsub import Broker
 from parvis.storage.store import Stores
 
 T = TypeVar("T")
+log = logging.getLogger("parvis.streaming")
+
+# Renders events and hands them to the broker (the edge knows the JSON shapes: api/streaming.py).
+Publisher = Callable[[Sequence[StreamEvent]], None]
 
 
 class Queue(Protocol):
@@ -39,11 +46,23 @@ class Runtime:
     queue: Queue
     clock: Clock = system_clock
     hooks: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+    broker: Broker | None = None
+    publisher: Publisher | None = None
 
     def write(self, use_case: Callable[[Work], T]) -> T:
         with self.stores.write() as store:
             work = Work(store=store, settings=self.settings, clock=self.clock)
             result = use_case(work)
+            events = (
+                streaming.resolve(work)
+                if self.publisher is not None and (work.events or work.status_events)
+                else []
+            )
+        if events and self.publisher is not None:
+            try:
+                self.publisher(events)
+            except Exception:  # a lost streaming event must not fail a committed write
+                log.exception("publishing %d streaming events failed", len(events))
         for kind, payload in work.jobs:
             self.queue.enqueue(kind, payload)
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from parvis.domain.visibility import feed_recipients
+from parvis.services import streaming
 from parvis.services.context import Work
 from parvis.services.timelines import Paging, account_statuses
 
@@ -30,8 +31,16 @@ def fan_out(work: Work, status_id: int) -> int:
         # boost of it) is not added again.
         others = [rid for rid, _ in store.statuses.reblogs_of(original.id) if rid != status.id]
         recipients -= store.feeds.holders([original.id, *others], recipients)
+    if status.reblog is None and status.tags and status.visibility.value == "public":
+        # Followed hashtags: a public post also reaches those following one of its tags.
+        tag_followers = store.tag_follows.local_followers_of_status_tags(status.id)
+        if tag_followers:
+            recipients |= feed_recipients(
+                status.facts, tag_followers, store.social.blocked_with(author)
+            )
     if not status.account.local:
         recipients.discard(author)
+    streaming.status_created(work, status, recipients)
     return store.feeds.push(status.id, author, recipients)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from parvis.config import Settings
 from parvis.domain.content import (
     count_characters,
     detect_language,
@@ -12,10 +14,21 @@ from parvis.domain.content import (
 )
 from parvis.domain.errors import Forbidden, Invalid, NotFound
 from parvis.domain.ids import new_id
-from parvis.domain.models import Status
+from parvis.domain.models import Media, Status
 from parvis.domain.visibility import Visibility, may_boost, may_see
 from parvis.services.context import Work
 from parvis.services.mentions import resolver, tag_url
+
+REPLY_POLICIES = ("everyone", "followers", "mentioned")
+QUOTE_POLICIES = ("public", "followers", "nobody")
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    options: tuple[str, ...]
+    expires_in: int
+    multiple: bool = False
+    hide_totals: bool = False
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,24 @@ class NewStatus:
     media_ids: tuple[int, ...] = ()
     application_id: int | None = None
     idempotency_key: str | None = None
+    poll: PollSpec | None = None
+    quoted_status_id: int | None = None
+    quote_approval_policy: str | None = None
+    reply_policy: str | None = None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What validation established, before anything is written."""
+
+    visibility: Visibility
+    language: str | None
+    media: list[Media]
+    parent: Status | None
+    thread_root_id: int | None
+    quoted: Status | None
+    quote_policy: str
+    reply_policy: str
 
 
 def visible_status(work: Work, viewer_id: int | None, status_id: int) -> Status:
@@ -44,12 +75,56 @@ def visible_status(work: Work, viewer_id: int | None, status_id: int) -> Status:
     return status
 
 
-def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
+def poll_errors(settings: Settings, poll: PollSpec | None, has_media: bool) -> list[str]:
+    """Validation of a poll as posted or edited (Mastodon's rules, limits from the settings)."""
+    if poll is None:
+        return []
+    errors = []
+    if has_media:
+        errors.append("poll: a post cannot have both media and a poll")
+    options = [o.strip() for o in poll.options]
+    if not 2 <= len(options) <= settings.poll_max_options:
+        errors.append(f"poll[options]: between 2 and {settings.poll_max_options} options")
+    if any(not o for o in options):
+        errors.append("poll[options]: an option can't be blank")
+    if any(len(o) > settings.poll_max_option_chars for o in options):
+        errors.append(
+            f"poll[options]: at most {settings.poll_max_option_chars} characters per option"
+        )
+    if len(set(options)) != len(options):
+        errors.append("poll[options]: options must be distinct")
+    lo, hi = settings.poll_min_expiration, settings.poll_max_expiration
+    if not lo <= poll.expires_in <= hi:
+        errors.append(f"poll[expires_in]: between {lo} and {hi} seconds")
+    return errors
+
+
+def language_errors(language: str | None) -> list[str]:
+    if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
+        return ["language: an ISO 639 language code such as 'en' or 'fr'"]
+    return []
+
+
+def check_media(
+    work: Work, author_id: int, media_ids: tuple[int, ...], *, own_status: int | None = None
+) -> list[Media]:
+    """The author's media, free to attach (or already on `own_status`), none failed or reserved
+    by a scheduled post."""
+    media = work.store.media.get_many(list(media_ids)) if media_ids else []
+    if len(media) != len(set(media_ids)) or any(
+        m.account_id != author_id or m.status_id not in (None, own_status) for m in media
+    ):
+        raise Invalid("Validation failed: media_ids: unknown or already attached media")
+    if work.store.scheduled.reserved(list(media_ids)):
+        raise Invalid("Validation failed: media_ids: media reserved by a scheduled post")
+    if any(m.state == "failed" for m in media):
+        raise Invalid("Validation failed: media_ids: a media attachment failed to process")
+    return media
+
+
+def check_status(work: Work, author_id: int, new: NewStatus) -> _Checked:
+    """Every check a new status must pass, with nothing written (scheduling runs it too)."""
     store, settings = work.store, work.settings
-    if new.idempotency_key:
-        existing = _idempotent(work, author_id, new.idempotency_key)
-        if existing is not None:
-            return existing
     user = store.accounts.user(author_id)
     text = new.text or ""
     errors = []
@@ -67,42 +142,129 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
     if visibility is None:
         errors.append("visibility: one of public, unlisted, private, direct")
     language = (new.language or "").strip().lower() or None
-    if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
-        errors.append("language: an ISO 639 language code such as 'en' or 'fr'")
+    errors += language_errors(language)
+    errors += poll_errors(settings, new.poll, bool(new.media_ids))
+    if new.reply_policy is not None and new.reply_policy not in REPLY_POLICIES:
+        errors.append("reply_policy: one of " + ", ".join(REPLY_POLICIES))
+    if new.quote_approval_policy is not None and new.quote_approval_policy not in QUOTE_POLICIES:
+        errors.append("quote_approval_policy: one of " + ", ".join(QUOTE_POLICIES))
     if errors:
         raise Invalid("Validation failed: " + "; ".join(errors))
     assert visibility is not None
 
-    media = store.media.get_many(list(new.media_ids)) if new.media_ids else []
-    if len(media) != len(set(new.media_ids)) or any(
-        m.account_id != author_id or m.status_id is not None for m in media
-    ):
-        raise Invalid("Validation failed: media_ids: unknown or already attached media")
-    if any(m.state == "failed" for m in media):
-        raise Invalid("Validation failed: media_ids: a media attachment failed to process")
+    media = check_media(work, author_id, new.media_ids)
 
-    parent_account_id = None
+    parent = None
     thread_root_id = None
     if new.in_reply_to_id is not None:
         parent = visible_status(work, author_id, new.in_reply_to_id)
         if parent.reblog_of_id:
             raise Invalid("Validation failed: in_reply_to_id: cannot reply to a boost")
-        parent_account_id = parent.account.id
         found = store.statuses.parent_and_root(parent.id)
         assert found is not None
         thread_root_id = found[1] or parent.id
+        check_reply_allowed(work, author_id, parent, thread_root_id)
+
+    quoted = None
+    if new.quoted_status_id is not None:
+        quoted, visibility = check_quote(work, author_id, new.quoted_status_id, visibility)
+    quote_policy = new.quote_approval_policy or "public"
+    if visibility in (Visibility.PRIVATE, Visibility.DIRECT):
+        quote_policy = "nobody"  # Mastodon: only public and unlisted posts can be quoted
+    return _Checked(
+        visibility=visibility,
+        language=language,
+        media=media,
+        parent=parent,
+        thread_root_id=thread_root_id,
+        quoted=quoted,
+        quote_policy=quote_policy,
+        reply_policy=new.reply_policy or "everyone",
+    )
+
+
+def check_reply_allowed(work: Work, author_id: int, parent: Status, root_id: int) -> None:
+    """Reply controls (a Parvis extension): the policy of the post replied to and of the thread's
+    first post must both let this account reply. The thread's author may always reply."""
+    root = parent if root_id == parent.id else work.store.statuses.get(root_id)
+    root_author = root.account.id if root is not None else parent.account.id
+    if author_id == root_author:
+        return
+    for target in (root, parent):
+        if target is None or target.reply_policy == "everyone" or author_id == target.account.id:
+            continue
+        if target.reply_policy == "followers":
+            if not work.store.social.has("follows", author_id, target.account.id):
+                raise Forbidden(
+                    "This action is not allowed: replies are limited to accounts following "
+                    f"@{target.account.acct}"
+                )
+        elif author_id not in {m.account_id for m in target.mentions}:
+            raise Forbidden(
+                "This action is not allowed: replies are limited to accounts mentioned in the post"
+            )
+
+
+def check_quote(
+    work: Work, author_id: int, quoted_id: int, visibility: Visibility
+) -> tuple[Status, Visibility]:
+    """The status to quote (404 when the quoter cannot see it) and the quote's visibility."""
+    quoted = visible_status(work, author_id, quoted_id)
+    if quoted.reblog is not None:
+        quoted = quoted.reblog
+    own = quoted.account.id == author_id
+    if quoted.visibility is Visibility.DIRECT or (
+        quoted.visibility is Visibility.PRIVATE and not own
+    ):
+        raise Forbidden("This action is not allowed: this post cannot be quoted")
+    if quoted.visibility is Visibility.PRIVATE:
+        if visibility is Visibility.DIRECT:
+            raise Invalid(
+                "Validation failed: visibility: a quote of a followers-only post is followers-only"
+            )
+        visibility = Visibility.PRIVATE
+    if not own:
+        policy = quoted.quote_policy
+        allowed = policy == "public" or (
+            policy == "followers" and work.store.social.has("follows", author_id, quoted.account.id)
+        )
+        if not allowed:
+            raise Forbidden(
+                "This action is not allowed: the author does not allow you to quote this post"
+            )
+    return quoted, visibility
+
+
+def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
+    store, settings = work.store, work.settings
+    if new.idempotency_key:
+        existing = _idempotent(work, author_id, new.idempotency_key)
+        if existing is not None:
+            return existing
+    checked = check_status(work, author_id, new)
+    user = store.accounts.user(author_id)
+    text = new.text or ""
+    media = checked.media
+    parent = checked.parent
+    parent_account_id = parent.account.id if parent is not None else None
 
     rendered = render_plain_text(text, resolver(store, settings), tag_url=tag_url(settings))
     mention_ids = [m.account_id for m in rendered.mentions]
     if parent_account_id is not None and parent_account_id != author_id:
         mention_ids.append(parent_account_id)  # Mastodon: the replied-to author is addressed
+    if (
+        checked.quoted is not None
+        and checked.visibility is Visibility.DIRECT
+        and checked.quoted.account.id not in {*mention_ids, author_id}
+    ):
+        raise Invalid("Validation failed: a private mention quoting a post must mention its author")
     now = work.now()
     status_id = new_id()
     base = settings.base_url
     author = store.accounts.get(author_id)
     assert author is not None
     default_lang = user.default_language if user else None
-    language = language or detect_language(text, default=default_lang)
+    language = checked.language or detect_language(text, default=default_lang)
     store.statuses.insert(
         {
             "id": status_id,
@@ -112,17 +274,19 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
             "local": True,
             "in_reply_to_id": new.in_reply_to_id,
             "in_reply_to_account_id": parent_account_id,
-            "thread_root_id": thread_root_id,
+            "thread_root_id": checked.thread_root_id,
             "text": text,
             "content": rendered.html,
             "spoiler_text": new.spoiler_text or "",
             "sensitive": bool(new.sensitive)
             or bool(new.spoiler_text)
             or bool(new.sensitive is None and user and user.default_sensitive and media),
-            "visibility": visibility.value,
+            "visibility": checked.visibility.value,
             "language": language,
             "application_id": new.application_id,
             "created_at": now,
+            "reply_policy": checked.reply_policy,
+            "quote_policy": checked.quote_policy,
         }
     )
     store.search.index_status(status_id, f"{new.spoiler_text or ''}\n{text}", language, author_id)
@@ -134,6 +298,28 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
     store.accounts.touch_last_status(author_id, now)
     if new.in_reply_to_id is not None:
         store.statuses.adjust_counts(new.in_reply_to_id, replies_count=1)
+    if new.poll is not None:
+        store.polls.insert(
+            status_id,
+            author_id,
+            [o.strip() for o in new.poll.options],
+            multiple=new.poll.multiple,
+            hide_totals=new.poll.hide_totals,
+            expires_at=now + timedelta(seconds=new.poll.expires_in),
+            now=now,
+        )
+    if checked.quoted is not None:
+        quoted = checked.quoted
+        store.quotes.insert(status_id, quoted.id, quoted.account.id, now)
+        store.statuses.adjust_counts(quoted.id, quotes_count=1)
+        if quoted.account.id != author_id and quoted.account.local:
+            work.later(
+                "notify",
+                recipient_id=quoted.account.id,
+                from_id=author_id,
+                type="quote",
+                status_id=status_id,
+            )
     _remember(work, author_id, new.idempotency_key, status_id)
     work.later("fanout", status_id=status_id)
     work.later("notify_status", status_id=status_id)
@@ -163,6 +349,7 @@ def delete_status(work: Work, account_id: int, status_id: int) -> Status:
 
 
 def _remove(work: Work, status: Status) -> None:
+    work.emit_status("delete", status)
     store = work.store
     for reblog_id, booster_id in store.statuses.reblogs_of(status.id):
         store.accounts.adjust_counts(booster_id, statuses_count=-1)
@@ -172,6 +359,9 @@ def _remove(work: Work, status: Status) -> None:
         store.statuses.adjust_counts(status.in_reply_to_id, replies_count=-1)
     if status.reblog_of_id is not None:
         store.statuses.adjust_counts(status.reblog_of_id, reblogs_count=-1)
+    quote = status.quote
+    if quote is not None and quote.quoted_status_id is not None and quote.state == "accepted":
+        store.statuses.adjust_counts(quote.quoted_status_id, quotes_count=-1)
     store.accounts.adjust_counts(status.account.id, statuses_count=-1)
     store.search.unindex_status(status.id)
     store.statuses.delete(status.id)

@@ -4,6 +4,8 @@
   and nothing else: it is not searched for as text.
 * `@user@domain` (or `user@domain`) finds that account first, then accounts by prefix.
 * Hashtags by prefix of their normalized name.
+* As in Mastodon, a one-word query starting with `#` finds only hashtags, a query with `@`
+  finds no hashtags, and a one-word query with `@` no statuses.
 * Statuses by full text (every word must match, accents and case ignored), only for a signed-in
   searcher, as in Mastodon; candidates come from the store (public/unlisted or own, indexable
   authors, no blocks) and the visibility rule has the last word.
@@ -26,8 +28,10 @@ TYPES = ("accounts", "hashtags", "statuses")
 MAX_QUERY_CHARS = 1000
 FOLLOWING_WINDOW = 400  # accounts looked at when only followed ones are wanted
 
+# The domain may carry a port (`alice@localhost:3000`, a server on a development port).
 _ACCT_RE = re.compile(
-    r"^@?([A-Za-z0-9_][A-Za-z0-9_.-]*)(?:@([A-Za-z0-9.-]+\.[A-Za-z0-9-]+|localhost))?$"
+    r"^@?([A-Za-z0-9_][A-Za-z0-9_.-]*)"
+    r"(?:@((?:[A-Za-z0-9.-]+\.[A-Za-z0-9-]+|localhost)(?::[0-9]{1,5})?))?$"
 )
 
 
@@ -104,15 +108,24 @@ def search(work: Work, viewer_id: int | None, query: SearchQuery) -> SearchResul
     url = _url(q)
     if url is not None:
         return _by_url(work, viewer_id, query, url)
-    found_accounts = _accounts(work, viewer_id, query, q) if _wants(query, "accounts") else []
+    # Mastodon's rules: a lone `#word` is a hashtag (no accounts, no statuses), a lone word
+    # with `@` an address (no hashtags, no statuses); with a space, text again.
+    one_word = " " not in q
+    found_accounts: list[Account] = []
+    if _wants(query, "accounts") and not (q.startswith("#") or ("@" in q and not one_word)):
+        found_accounts = _accounts(work, viewer_id, query, q)
     hashtags: list[Hashtag] = []
-    if _wants(query, "hashtags"):
+    if _wants(query, "hashtags") and "@" not in q:
         key = _tag_key(q)
         if key is not None:
             rows = work.store.search.tags(key, limit=query.limit, offset=query.offset)
             hashtags = [Hashtag(*row) for row in rows]
     statuses: list[Status] = []
-    if _wants(query, "statuses") and viewer_id is not None:
+    if (
+        _wants(query, "statuses")
+        and viewer_id is not None
+        and not (one_word and (q.startswith("#") or "@" in q))
+    ):
         ids = work.store.search.status_ids(
             q,
             viewer_id=viewer_id,

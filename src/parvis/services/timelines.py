@@ -1,15 +1,18 @@
-"""Reading: timelines, threads, lists of statuses — every one filtered by the visibility rule."""
+"""Reading: timelines, threads, lists of statuses — every one filtered by the visibility rule,
+the viewer's blocks, mutes and domain blocks, and the viewer's filters (v2) for its context."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypedDict
 
 from parvis.domain.errors import NotFound
 from parvis.domain.models import Status, ViewerFlags
 from parvis.domain.visibility import Visibility, may_see
+from parvis.services import filters, polls
 from parvis.services.context import Work
+from parvis.services.lists import owned as owned_list
 from parvis.services.posting import visible_status
 
 
@@ -63,6 +66,13 @@ def visible(
     muted = (
         work.store.social.muted_ids(viewer_id, work.now()) if hide_muted and viewer_id else set()
     )
+    remote = any(
+        not st.account.local or (st.reblog is not None and not st.reblog.account.local)
+        for st in loaded.values()
+    )
+    blocked_domains = (
+        work.store.social.blocked_domains(viewer_id) if remote and viewer_id else set()
+    )
     out: list[Status] = []
     for i in ids:
         s = loaded.get(i)
@@ -72,14 +82,43 @@ def visible(
             continue
         if muted and (s.account.id in muted or (s.reblog and s.reblog.account.id in muted)):
             continue
+        if blocked_domains and (
+            s.account.domain in blocked_domains
+            or (s.reblog is not None and s.reblog.account.domain in blocked_domains)
+        ):
+            continue
         out.append(s)
     return out
 
 
-def _page(work: Work, viewer_id: int | None, ids: list[int], *, hide_muted: bool) -> StatusPage:
+def _page(
+    work: Work,
+    viewer_id: int | None,
+    ids: list[int],
+    *,
+    hide_muted: bool,
+    context: str | None,
+    exclude_authors: set[int] | None = None,
+) -> StatusPage:
     statuses = visible(work, viewer_id, ids, hide_muted=hide_muted)
-    flags = work.store.interactions.flags(viewer_id, _flag_ids(statuses))
+    if exclude_authors:
+        statuses = [s for s in statuses if s.account.id not in exclude_authors]
+    statuses, flags = filtered(work, viewer_id, statuses, context)
     return StatusPage(statuses, flags, ids[0] if ids else None, ids[-1] if ids else None)
+
+
+def filtered(
+    work: Work, viewer_id: int | None, statuses: Sequence[Status], context: str | None
+) -> tuple[list[Status], ViewerFlags]:
+    """Apply the viewer's filters for `context` (None: none apply) and build the flags, with
+    `filtered` results. For any read path: a single status is read in the `thread` context."""
+    kept, results = (
+        filters.apply(work, viewer_id, context, statuses)
+        if context is not None and viewer_id is not None
+        else (list(statuses), {})
+    )
+    flags = flags_for(work, viewer_id, kept)
+    return kept, replace(flags, filtered=results) if results else flags
 
 
 def _flag_ids(statuses: Sequence[Status]) -> list[int]:
@@ -87,7 +126,9 @@ def _flag_ids(statuses: Sequence[Status]) -> list[int]:
 
 
 def flags_for(work: Work, viewer_id: int | None, statuses: Sequence[Status]) -> ViewerFlags:
-    return work.store.interactions.flags(viewer_id, _flag_ids(statuses))
+    """What the viewer did to these statuses: marks (favourited, bookmarked…) and poll votes."""
+    flags = work.store.interactions.flags(viewer_id, _flag_ids(statuses))
+    return polls.with_votes(work, viewer_id, statuses, flags)
 
 
 def _ordered(ids: list[int], paging: Paging) -> list[int]:
@@ -97,7 +138,21 @@ def _ordered(ids: list[int], paging: Paging) -> list[int]:
 
 def home(work: Work, viewer_id: int, paging: Paging) -> StatusPage:
     ids = _ordered(work.store.feeds.page(viewer_id, **paging.kw()), paging)
-    return _page(work, viewer_id, ids, hide_muted=True)
+    # Members of exclusive lists are read in their list only.
+    exclusive = work.store.lists.exclusive_member_ids(viewer_id)
+    return _page(work, viewer_id, ids, hide_muted=True, context="home", exclude_authors=exclusive)
+
+
+def list_timeline(work: Work, viewer_id: int, list_id: int, paging: Paging) -> StatusPage:
+    """Statuses by the list's members (still followed), computed at read time, honouring the
+    list's replies policy; filtered in the `home` context, as Mastodon does."""
+    found = owned_list(work, viewer_id, list_id)
+    members = work.store.lists.followed_member_ids(found.id, viewer_id)
+    vis = [Visibility.PUBLIC.value, Visibility.UNLISTED.value, Visibility.PRIVATE.value]
+    ids = work.store.lists.timeline_ids(
+        viewer_id, members, found.replies_policy, vis, **paging.kw()
+    )
+    return _page(work, viewer_id, _ordered(ids, paging), hide_muted=True, context="home")
 
 
 def public(
@@ -111,7 +166,7 @@ def public(
     ids = _ordered(
         work.store.statuses.public_ids(local=local, only_media=only_media, **paging.kw()), paging
     )
-    return _page(work, viewer_id, ids, hide_muted=True)
+    return _page(work, viewer_id, ids, hide_muted=True, context="public")
 
 
 def hashtag(
@@ -122,14 +177,36 @@ def hashtag(
     *,
     local: bool | None,
     only_media: bool = False,
+    any_keys: Sequence[str] = (),
+    all_keys: Sequence[str] = (),
+    none_keys: Sequence[str] = (),
 ) -> StatusPage:
-    tag_id = work.store.statuses.tag_id(tag_key)
-    if tag_id is None:
-        return StatusPage([], ViewerFlags(), None, None)
+    """Public statuses with this tag (or any of `any_keys`), all of `all_keys` too and none of
+    `none_keys` (normalized tag names, as Mastodon's any[] / all[] / none[])."""
+    empty = StatusPage([], ViewerFlags(), None, None)
+    if not (any_keys or all_keys or none_keys):  # the common case: one query for the id
+        tag_id = work.store.statuses.tag_id(tag_key)
+        if tag_id is None:
+            return empty
+        ids = work.store.statuses.tag_ids_page(
+            tag_id, local=local, only_media=only_media, **paging.kw()
+        )
+        return _page(work, viewer_id, _ordered(ids, paging), hide_muted=True, context="public")
+    known = work.store.statuses.tag_ids_named([tag_key, *any_keys, *all_keys, *none_keys])
+    tag_id = known.get(tag_key)
+    # A tag nobody used yet: nothing carries it (the main one, or one that all[] requires).
+    if tag_id is None or any(k not in known for k in all_keys):
+        return empty
     ids = work.store.statuses.tag_ids_page(
-        tag_id, local=local, only_media=only_media, **paging.kw()
+        tag_id,
+        local=local,
+        only_media=only_media,
+        any_ids=[known[k] for k in any_keys if k in known and known[k] != tag_id],
+        all_ids=[known[k] for k in all_keys],
+        none_ids=[known[k] for k in none_keys if k in known],
+        **paging.kw(),
     )
-    return _page(work, viewer_id, _ordered(ids, paging), hide_muted=True)
+    return _page(work, viewer_id, _ordered(ids, paging), hide_muted=True, context="public")
 
 
 def account_statuses(
@@ -152,7 +229,7 @@ def account_statuses(
         return StatusPage([], ViewerFlags(), None, None)
     if pinned:
         ids = work.store.interactions.pinned_ids(account_id)
-        return _page(work, viewer_id, ids, hide_muted=False)
+        return _page(work, viewer_id, ids, hide_muted=False, context="account")
     # Pre-filter by the visibilities this viewer could possibly see; may_see decides after.
     vis = [Visibility.PUBLIC.value, Visibility.UNLISTED.value]
     if viewer_id is not None:
@@ -171,7 +248,7 @@ def account_statuses(
         visibilities=vis,
         **paging.kw(),
     )
-    return _page(work, viewer_id, _ordered(ids, paging), hide_muted=False)
+    return _page(work, viewer_id, _ordered(ids, paging), hide_muted=False, context="account")
 
 
 def by_marks(work: Work, viewer_id: int, kind: str, paging: Paging) -> StatusPage:
@@ -179,7 +256,7 @@ def by_marks(work: Work, viewer_id: int, kind: str, paging: Paging) -> StatusPag
     pairs = work.store.interactions.status_page(kind, viewer_id, **paging.kw())
     if paging.min_id is not None:
         pairs.reverse()
-    page = _page(work, viewer_id, [s for _, s in pairs], hide_muted=False)
+    page = _page(work, viewer_id, [s for _, s in pairs], hide_muted=False, context=None)
     return StatusPage(
         page.statuses, page.flags, pairs[0][0] if pairs else None, pairs[-1][0] if pairs else None
     )
@@ -215,5 +292,8 @@ def context(work: Work, viewer_id: int | None, status_id: int) -> Context:
         s = stack.pop()
         descendants.append(s)
         stack.extend(reversed(children.get(s.id, [])))
-    flags = flags_for(work, viewer_id, ancestors + descendants)
+    kept, flags = filtered(work, viewer_id, ancestors + descendants, "thread")
+    keep = {s.id for s in kept}
+    ancestors = [s for s in ancestors if s.id in keep]
+    descendants = [s for s in descendants if s.id in keep]
     return Context(ancestors, descendants, flags)

@@ -1,4 +1,5 @@
-"""The social graph: follows, follow requests, blocks, mutes."""
+"""The social graph: follows, follow requests, blocks, mutes; endorsements (account pins),
+user domain blocks and familiar followers."""
 
 from __future__ import annotations
 
@@ -24,13 +25,23 @@ from parvis.domain.ids import new_id
 from parvis.domain.models import Relationship
 from parvis.domain.visibility import Viewer
 from parvis.storage.statuses import page
-from parvis.storage.tables import TS, accounts, blocks, follow_requests, follows, mutes
+from parvis.storage.tables import (
+    TS,
+    account_domain_blocks,
+    account_pins,
+    accounts,
+    blocks,
+    follow_requests,
+    follows,
+    mutes,
+)
 
 EDGES: dict[str, Table] = {
     "follows": follows,
     "follow_requests": follow_requests,
     "blocks": blocks,
     "mutes": mutes,
+    "account_pins": account_pins,
 }
 
 
@@ -206,6 +217,18 @@ class SocialStore:
             for k, v in edges(mutes, True).items()
             if v["expires_at"] is None or v["expires_at"] > now
         }
+        endorsed = edges(account_pins, True)
+        blocked_domains = self.blocked_domains(viewer_id)
+        domains: dict[int, str] = {}
+        if blocked_domains:
+            domains = {
+                r[0]: r[1]
+                for r in self.conn.execute(
+                    select(accounts.c.id, accounts.c.domain).where(
+                        accounts.c.id.in_(ids), accounts.c.domain.is_not(None)
+                    )
+                )
+            }
         out = []
         for target in ids:
             f = following.get(target) or requested.get(target)
@@ -223,11 +246,102 @@ class SocialStore:
                     muting_notifications=bool(muting.get(target, {}).get("hide_notifications")),
                     requested=target in requested,
                     requested_by=target in requested_by,
-                    domain_blocking=False,
-                    endorsed=False,
+                    domain_blocking=domains.get(target) in blocked_domains,
+                    endorsed=target in endorsed and target in following,
                     note="",
                 )
             )
+        return out
+
+    # -- user domain blocks ----------------------------------------------------------------
+
+    def block_domain(self, account_id: int, domain: str, now: datetime) -> None:
+        if domain not in self.blocked_domains(account_id):
+            self.conn.execute(
+                insert(account_domain_blocks).values(
+                    id=new_id(), account_id=account_id, domain=domain, created_at=now
+                )
+            )
+
+    def unblock_domain(self, account_id: int, domain: str) -> None:
+        self.conn.execute(
+            delete(account_domain_blocks).where(
+                account_domain_blocks.c.account_id == account_id,
+                account_domain_blocks.c.domain == domain,
+            )
+        )
+
+    def blocked_domains(self, account_id: int) -> set[str]:
+        rows = self.conn.execute(
+            select(account_domain_blocks.c.domain).where(
+                account_domain_blocks.c.account_id == account_id
+            )
+        )
+        return {r[0] for r in rows}
+
+    def domain_block_page(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[tuple[int, str]]:
+        t = account_domain_blocks
+        stmt = select(t.c.id, t.c.domain).where(t.c.account_id == account_id)
+        stmt = page(stmt, t.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        return [(r[0], r[1]) for r in self.conn.execute(stmt)]
+
+    # -- endorsements and familiar followers -----------------------------------------------
+
+    def endorsement_page(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[tuple[int, int]]:
+        """(pin id, endorsed account id) of accounts still followed, paged by pin id."""
+        stmt = (
+            select(account_pins.c.id, account_pins.c.target_account_id)
+            .join(
+                follows,
+                (follows.c.account_id == account_pins.c.account_id)
+                & (follows.c.target_account_id == account_pins.c.target_account_id),
+            )
+            .where(account_pins.c.account_id == account_id)
+        )
+        stmt = page(
+            stmt, account_pins.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit
+        )
+        return [(r[0], r[1]) for r in self.conn.execute(stmt)]
+
+    def familiar_followers(
+        self, viewer_id: int, target_ids: Sequence[int], limit: int = 40
+    ) -> dict[int, list[int]]:
+        """For each target: accounts the viewer follows that follow the target (those hiding
+        their collections left out, as Mastodon does)."""
+        mine = follows.alias("mine")
+        theirs = follows.alias("theirs")
+        stmt = (
+            select(theirs.c.target_account_id, theirs.c.account_id)
+            .join(mine, mine.c.target_account_id == theirs.c.account_id)
+            .join(accounts, accounts.c.id == theirs.c.account_id)
+            .where(
+                mine.c.account_id == viewer_id,
+                theirs.c.target_account_id.in_(list(target_ids)),
+                accounts.c.hide_collections.is_(False),
+                accounts.c.suspended_at.is_(None),
+            )
+            .order_by(theirs.c.target_account_id, theirs.c.id.desc())
+        )
+        out: dict[int, list[int]] = {t: [] for t in target_ids}
+        for target, follower in self.conn.execute(stmt):
+            if len(out[target]) < limit:
+                out[target].append(follower)
         return out
 
 

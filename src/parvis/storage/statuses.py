@@ -12,9 +12,11 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import Select
 
 from parvis.domain.ids import new_id
-from parvis.domain.models import Media, Mention, Status
+from parvis.domain.models import Media, Mention, Quote, Status
 from parvis.domain.visibility import Visibility
 from parvis.storage.accounts import AccountStore
+from parvis.storage.polls import polls_for
+from parvis.storage.quotes import quotes_for
 from parvis.storage.sql import clamped_add
 from parvis.storage.tables import (
     accounts,
@@ -149,6 +151,20 @@ class StatusStore:
     def delete(self, status_id: int) -> None:
         self.conn.execute(delete(statuses).where(statuses.c.id == status_id))
 
+    def update(self, status_id: int, values: dict[str, Any]) -> None:
+        self.conn.execute(update(statuses).where(statuses.c.id == status_id).values(**values))
+
+    def clear_mentions_and_tags(self, status_id: int) -> None:
+        self.conn.execute(delete(status_mentions).where(status_mentions.c.status_id == status_id))
+        self.conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
+
+    def detach_media(self, status_id: int, keep: Sequence[int]) -> None:
+        """Detach the status' media except `keep` (an edit removed them)."""
+        stmt = update(media_attachments).where(media_attachments.c.status_id == status_id)
+        if keep:
+            stmt = stmt.where(media_attachments.c.id.not_in(list(keep)))
+        self.conn.execute(stmt.values(status_id=None))
+
     def reblogs_of(self, status_id: int) -> list[tuple[int, int]]:
         """(reblog id, booster id) for every boost of a status."""
         rows = self.conn.execute(
@@ -193,7 +209,16 @@ class StatusStore:
         missing = {r["reblog_of_id"] for r in rows if r["reblog_of_id"]} - have
         if missing:
             rows += self.conn.execute(_BY_IDS, {"ids": list(missing)}).mappings()
+        quote_map = quotes_for(self.conn, [r["id"] for r in rows])
+        # Quoted statuses, one level deep (a quote inside a quote is shown shallow).
+        have = {r["id"] for r in rows}
+        quoted = {q for state, q in quote_map.values() if q and state == "accepted"} - have
+        if quoted:
+            extra = list(self.conn.execute(_BY_IDS, {"ids": list(quoted)}).mappings())
+            rows += extra
+            quote_map.update(quotes_for(self.conn, [r["id"] for r in extra]))
         all_ids = [r["id"] for r in rows]
+        poll_map = polls_for(self.conn, all_ids)
         account_map = self.accounts.get_many({r["account_id"] for r in rows})
         media = self._media_for(all_ids)
         mentions = self._mentions_for(all_ids)
@@ -229,7 +254,22 @@ class StatusStore:
                 tags=tuple(tag_map.get(sid, ())),
                 application_name=app[0] if app else None,
                 application_website=app[1] if app else None,
+                reply_policy=r["reply_policy"],
+                quote_policy=r["quote_policy"],
+                quotes_count=r["quotes_count"],
+                poll=poll_map.get(sid),
             )
+        shallow = {
+            sid: replace(st, quote=Quote(quote_map[sid][0], quote_map[sid][1]))
+            for sid, st in built.items()
+            if sid in quote_map
+        }
+        built.update(shallow)
+        for sid, (state, qid) in quote_map.items():
+            if sid in built and qid is not None and state == "accepted" and qid in built:
+                built[sid] = replace(
+                    built[sid], quote=Quote(state, qid, shallow.get(qid, built[qid]))
+                )
         out: dict[int, Status] = {}
         for sid in wanted:
             status = built.get(sid)
@@ -332,6 +372,14 @@ class StatusStore:
         )
         return [r[0] for r in self.conn.execute(stmt)]
 
+    def tag_ids_named(self, keys: Iterable[str]) -> dict[str, int]:
+        """{normalized name: tag id} for those of these tags that exist."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(tags.c.name, tags.c.id).where(tags.c.name.in_(wanted)))
+        return {r[0]: r[1] for r in rows}
+
     def tag_ids_page(
         self,
         tag_id: int,
@@ -342,12 +390,41 @@ class StatusStore:
         since_id: int | None,
         min_id: int | None,
         limit: int,
+        any_ids: Sequence[int] = (),
+        all_ids: Sequence[int] = (),
+        none_ids: Sequence[int] = (),
     ) -> list[int]:
-        stmt = (
-            select(statuses.c.id)
-            .join(status_tags, status_tags.c.status_id == statuses.c.id)
-            .where(status_tags.c.tag_id == tag_id, statuses.c.visibility == Visibility.PUBLIC.value)
-        )
+        """Public statuses tagged `tag_id` (or any of `any_ids`), that also carry every one of
+        `all_ids` and none of `none_ids` (Mastodon's any[] / all[] / none[])."""
+        if any_ids:
+            either = [tag_id, *any_ids]
+            stmt = (
+                select(statuses.c.id)
+                .join(status_tags, status_tags.c.status_id == statuses.c.id)
+                .where(status_tags.c.tag_id.in_(either))
+                .distinct()
+            )
+        else:  # the common case: one index range scan
+            stmt = (
+                select(statuses.c.id)
+                .join(status_tags, status_tags.c.status_id == statuses.c.id)
+                .where(status_tags.c.tag_id == tag_id)
+            )
+        stmt = stmt.where(statuses.c.visibility == Visibility.PUBLIC.value)
+        for required in dict.fromkeys(all_ids):
+            also = status_tags.alias()
+            stmt = stmt.where(
+                select(also.c.tag_id)
+                .where(also.c.status_id == statuses.c.id, also.c.tag_id == required)
+                .exists()
+            )
+        if none_ids:
+            other = status_tags.alias()
+            stmt = stmt.where(
+                ~select(other.c.tag_id)
+                .where(other.c.status_id == statuses.c.id, other.c.tag_id.in_(list(none_ids)))
+                .exists()
+            )
         if local is not None:
             stmt = stmt.where(statuses.c.local == local)
         if only_media:

@@ -9,15 +9,29 @@ from functools import cached_property
 from sqlalchemy.engine import Connection
 
 from parvis.storage.accounts import AccountStore
+from parvis.storage.activity import ActivityStore
+from parvis.storage.announcements import AnnouncementStore
+from parvis.storage.conversations import ConversationStore
 from parvis.storage.database import Database
+from parvis.storage.edits import EditStore
+from parvis.storage.featured_tags import FeaturedTagStore
 from parvis.storage.feeds import FeedStore, SqlFeedStore
+from parvis.storage.filters import FilterStore
 from parvis.storage.interactions import InteractionStore
+from parvis.storage.lists import ListStore
+from parvis.storage.markers import MarkerStore
 from parvis.storage.media import MediaStore
 from parvis.storage.notifications import NotificationStore
 from parvis.storage.oauth import OAuthStore
+from parvis.storage.polls import PollStore
+from parvis.storage.quotes import QuoteStore
+from parvis.storage.scheduled import ScheduledStore
 from parvis.storage.search import SearchStore
 from parvis.storage.social import SocialStore
 from parvis.storage.statuses import StatusStore
+from parvis.storage.suggestions import SuggestionStore
+from parvis.storage.tag_follows import TagFollowStore
+from parvis.storage.trends import TrendStore
 
 FeedFactory = Callable[[Connection], FeedStore]
 
@@ -62,6 +76,64 @@ class Store:
     @cached_property
     def feeds(self) -> FeedStore:
         return self._feed_factory(self.conn)
+
+    @cached_property
+    def polls(self) -> PollStore:
+        return PollStore(self.conn)
+
+    @cached_property
+    def quotes(self) -> QuoteStore:
+        return QuoteStore(self.conn)
+
+    @cached_property
+    def edits(self) -> EditStore:
+        return EditStore(self.conn)
+
+    @cached_property
+    def scheduled(self) -> ScheduledStore:
+        return ScheduledStore(self.conn)
+
+    @cached_property
+    def lists(self) -> ListStore:
+        return ListStore(self.conn)
+
+    @cached_property
+    def filters(self) -> FilterStore:
+        return FilterStore(self.conn)
+
+    @cached_property
+    def tag_follows(self) -> TagFollowStore:
+        return TagFollowStore(self.conn)
+
+    @cached_property
+    def markers(self) -> MarkerStore:
+        return MarkerStore(self.conn)
+
+    # -- conversations, announcements, trends, suggestions, activity (engineer D) --
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.conn)
+
+    @cached_property
+    def announcements(self) -> AnnouncementStore:
+        return AnnouncementStore(self.conn)
+
+    @cached_property
+    def trends(self) -> TrendStore:
+        return TrendStore(self.conn)
+
+    @cached_property
+    def suggestions(self) -> SuggestionStore:
+        return SuggestionStore(self.conn)
+
+    @cached_property
+    def activity(self) -> ActivityStore:
+        return ActivityStore(self.conn)
+
+    @cached_property
+    def featured_tags(self) -> FeaturedTagStore:
+        return FeaturedTagStore(self.conn)
 
 
 class Stores:

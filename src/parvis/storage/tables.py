@@ -360,6 +360,327 @@ instance_rules = Table(
 
 # --- Statuses extended (migration 0003): polls, edits, quotes, reply policy, scheduled posts ---
 
+# Who may reply (Parvis extension) and who may quote (Mastodon 4.5), per status.
+statuses.append_column(
+    Column(
+        "reply_policy", String(16), nullable=False, default="everyone", server_default="everyone"
+    )
+)
+statuses.append_column(
+    Column("quote_policy", String(16), nullable=False, default="public", server_default="public")
+)
+statuses.append_column(
+    Column("quotes_count", Integer, nullable=False, default=0, server_default="0")
+)
+
+polls = Table(
+    "polls",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _status_fk(index=False),
+    _account_fk(index=False),
+    Column("options", Text, nullable=False),  # JSON list of option titles
+    Column("multiple", Boolean, nullable=False, default=False),
+    Column("hide_totals", Boolean, nullable=False, default=False),
+    Column("expires_at", TS, nullable=False),
+    Column("notified_at", TS, nullable=True),  # when the "poll ended" notifications went out
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("status_id"),
+)
+Index("ix_polls_expires_at_notified_at", polls.c.expires_at, polls.c.notified_at)
+
+poll_votes = Table(
+    "poll_votes",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("poll_id", ID, ForeignKey("polls.id", ondelete="CASCADE"), nullable=False),
+    _account_fk(),
+    Column("choice", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("poll_id", "account_id", "choice"),
+)
+
+status_edits = Table(
+    "status_edits",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _status_fk(),
+    _account_fk(index=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("content", Text, nullable=False, default=""),
+    Column("spoiler_text", Text, nullable=False, default=""),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("media_ids", Text, nullable=False, default="[]"),  # JSON list of media ids
+    Column("poll_options", Text, nullable=True),  # JSON list of titles, or NULL: no poll
+    Column("created_at", TS, nullable=False),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _status_fk(index=False),  # the quoting status
+    Column(
+        "quoted_status_id",
+        ID,
+        ForeignKey("statuses.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    _account_fk("quoted_account_id"),
+    Column("state", String(16), nullable=False),  # accepted | revoked (deleted: no quoted row)
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("status_id"),
+)
+
+scheduled_statuses = Table(
+    "scheduled_statuses",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(),
+    Column("scheduled_at", TS, nullable=False, index=True),
+    Column("params", Text, nullable=False),  # JSON: what POST /api/v1/statuses was given
+    Column("created_at", TS, nullable=False),
+)
+
+# Media reserved by a scheduled status: attached when it is published, unusable until then.
+scheduled_status_media = Table(
+    "scheduled_status_media",
+    metadata,
+    Column(
+        "scheduled_status_id",
+        ID,
+        ForeignKey("scheduled_statuses.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "media_id",
+        ID,
+        ForeignKey("media_attachments.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
 # --- Lists, filters, followed tags, domain blocks, endorsements, markers (migration 0004) ---
 
+lists = Table(
+    "lists",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(),
+    Column("title", String(255), nullable=False),
+    Column("replies_policy", String(16), nullable=False, default="list"),  # followed|list|none
+    Column("exclusive", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+)
+
+list_accounts = Table(
+    "list_accounts",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("list_id", ID, ForeignKey("lists.id", ondelete="CASCADE"), nullable=False),
+    _account_fk(),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("list_id", "account_id"),
+)
+
+custom_filters = Table(
+    "custom_filters",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(),
+    Column("title", String(255), nullable=False),
+    Column("context", String(128), nullable=False),  # comma separated: home,public,...
+    Column("action", String(8), nullable=False, default="warn"),  # warn | hide | blur
+    Column("expires_at", TS, nullable=True),
+    Column("created_at", TS, nullable=False),
+)
+
+filter_keywords = Table(
+    "filter_keywords",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column(
+        "filter_id",
+        ID,
+        ForeignKey("custom_filters.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("keyword", String(512), nullable=False),
+    Column("whole_word", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+)
+
+filter_statuses = Table(
+    "filter_statuses",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("filter_id", ID, ForeignKey("custom_filters.id", ondelete="CASCADE"), nullable=False),
+    _status_fk(),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("filter_id", "status_id"),
+)
+
+tag_follows = Table(
+    "tag_follows",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(index=False),
+    Column("tag_id", ID, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("account_id", "tag_id"),
+)
+
+account_domain_blocks = Table(
+    "account_domain_blocks",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(index=False),
+    Column("domain", String(255), nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("account_id", "domain"),
+)
+
+account_pins = _edge("account_pins")  # endorsements: accounts featured on one's profile
+
+markers = Table(
+    "markers",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("timeline", String(32), primary_key=True),  # home | notifications
+    Column("last_read_id", ID, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("updated_at", TS, nullable=False),
+)
+
 # --- Conversations, announcements, notification extras (migration 0005) ---
+
+# Direct-message threads: one row per participant and thread (keyed by the thread's root status),
+# moved to the newest direct status of the thread. Hidden while `last_status_id` is NULL (the
+# status was deleted) until the thread gets a new one.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(index=False),
+    Column("root_status_id", ID, nullable=False),
+    Column(
+        "last_status_id",
+        ID,
+        ForeignKey("statuses.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    Column("unread", Boolean, nullable=False, default=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("account_id", "root_status_id"),
+)
+Index(
+    "ix_conversations_account_id_last_status_id",
+    conversations.c.account_id,
+    conversations.c.last_status_id,
+)
+
+# Notifications the recipient's policy filtered: kept aside as "requests" until accepted.
+filtered_notifications = Table(
+    "filtered_notifications",
+    metadata,
+    Column(
+        "notification_id",
+        ID,
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _account_fk(index=False),
+    _account_fk("from_account_id", index=False),
+)
+Index(
+    "ix_filtered_notifications_account_id_from_account_id",
+    filtered_notifications.c.account_id,
+    filtered_notifications.c.from_account_id,
+)
+
+# accept | filter | drop, per kind of sender (Mastodon's NotificationPolicy); no row: accept all.
+notification_policies = Table(
+    "notification_policies",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("for_not_following", String(8), nullable=False, default="accept"),
+    Column("for_not_followers", String(8), nullable=False, default="accept"),
+    Column("for_new_accounts", String(8), nullable=False, default="accept"),
+    Column("for_private_mentions", String(8), nullable=False, default="accept"),
+    Column("for_limited_accounts", String(8), nullable=False, default="accept"),
+    Column("updated_at", TS, nullable=False),
+)
+
+# Server-wide announcements, written by operators (`parvis announce`).
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("text", Text, nullable=False),  # source as typed
+    Column("content", Text, nullable=False),  # rendered, sanitized HTML
+    Column("starts_at", TS, nullable=True),
+    Column("ends_at", TS, nullable=True),
+    Column("all_day", Boolean, nullable=False, default=False),
+    Column("published_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+
+def _announcement_fk() -> Column[int]:
+    return Column(
+        "announcement_id",
+        ID,
+        ForeignKey("announcements.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+announcement_reads = Table(
+    "announcement_reads",
+    metadata,
+    _announcement_fk(),
+    _account_fk(),
+    UniqueConstraint("announcement_id", "account_id"),
+)
+announcement_reactions = Table(
+    "announcement_reactions",
+    metadata,
+    _announcement_fk(),
+    _account_fk(),
+    Column("name", String(64), nullable=False),  # a unicode emoji
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("announcement_id", "account_id", "name"),
+)
+
+# What moderators took out of trends: kind is "status", "account" or "tag". Trends leave out
+# every listed status, every status of a listed account and every listed tag.
+trend_exclusions = Table(
+    "trend_exclusions",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("target_id", ID, primary_key=True, autoincrement=False),
+    Column("created_at", TS, nullable=False),
+)
+
+# Accounts a user asked not to be suggested again.
+suggestion_dismissals = _edge("suggestion_dismissals")
+
+# --- Featured tags (migration 0006) ---
+
+# Hashtags an account features on its profile (Mastodon's FeaturedTag, at most 10 each); `name`
+# is the tag as the user wrote it when featuring it. Counts are read from the statuses.
+featured_tags = Table(
+    "featured_tags",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(index=False),
+    Column("tag_id", ID, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("account_id", "tag_id"),
+)
