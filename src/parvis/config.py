@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -58,6 +59,13 @@ class Settings(BaseSettings):
             "Label automated accounts as bots.",
         ]
     )
+    # The about page, privacy policy and terms of service (/api/v1/instance/...): plain text,
+    # blank lines between paragraphs. Empty: the description, Parvis's own summary of what it
+    # keeps, and the rules above. Set `policies_updated` to the day you change any of them.
+    extended_description: str = ""
+    privacy_policy: str = ""
+    terms_of_service: str = ""
+    policies_updated: date = date(2026, 11, 23)
 
     secret_key: str = Field(
         "", description="Signs short-lived tickets; generated into the data dir when empty."

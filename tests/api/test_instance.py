@@ -254,3 +254,82 @@ def test_weekly_activity(client: TestClient) -> None:
     }
     assert int(weeks[0]["week"]) - int(weeks[1]["week"]) == 7 * 86400
     assert all(w["statuses"] == "0" for w in weeks[1:])
+
+
+# -- about page, privacy policy, terms of service, languages ---------------------------------
+
+
+def test_extended_description_privacy_policy_and_terms_by_default(client: TestClient) -> None:
+    about = client.get("/api/v1/instance/extended_description").json()
+    assert about == {
+        "updated_at": "2026-11-23T00:00:00.000Z",
+        "content": "<p>A public square: an open social network server.</p>\n",
+    }
+    privacy = client.get("/api/v1/instance/privacy_policy").json()
+    assert set(privacy) == {"updated_at", "content"}
+    assert privacy["updated_at"] == "2026-11-23T00:00:00.000Z"
+    for kept in ("e-mail address", "hash of your password", "no IP address", "not encrypted"):
+        assert kept in privacy["content"]
+    assert "mailto:" not in privacy["content"]  # no contact e-mail configured
+    terms = client.get("/api/v1/instance/terms_of_service").json()
+    assert terms["effective_date"] == "2026-11-23"
+    assert terms["effective"] is True
+    assert terms["succeeded_by"] is None
+    assert "<li>Label automated accounts as bots.</li>" in terms["content"]
+    assert client.get("/api/v1/instance/terms_of_service/2026-11-23").json() == terms
+    for other in ("2020-01-01", "yesterday", "2026-11-23T00:00:00Z"):
+        r = client.get(f"/api/v1/instance/terms_of_service/{other}")
+        assert r.status_code == 404, other
+        assert r.json()["error"] == "Record not found"
+
+
+@pytest.mark.parametrize(
+    "parvis",
+    [
+        {
+            "title": "Place <du> village",
+            "contact_email": "admin@parvis.test",
+            "extended_description": "Bienvenue !\nIci on parle de <tout>.\n\nSecond paragraphe.",
+            "privacy_policy": "Nous gardons peu.\r\n\r\nEt rien d'autre.",
+            "terms_of_service": "Soyez gentils.",
+            "policies_updated": "2027-03-01",
+        }
+    ],
+    indirect=True,
+)
+def test_about_pages_follow_settings(client: TestClient) -> None:
+    about = client.get("/api/v1/instance/extended_description").json()
+    assert about == {
+        "updated_at": "2027-03-01T00:00:00.000Z",
+        "content": "<p>Bienvenue !<br>Ici on parle de &lt;tout&gt;.</p>\n"
+        "<p>Second paragraphe.</p>\n",
+    }
+    privacy = client.get("/api/v1/instance/privacy_policy").json()
+    assert privacy["content"] == "<p>Nous gardons peu.</p>\n<p>Et rien d&#x27;autre.</p>\n"
+    terms = client.get("/api/v1/instance/terms_of_service").json()
+    assert terms["content"] == "<p>Soyez gentils.</p>\n"
+    assert terms["effective_date"] == "2027-03-01"
+    assert client.get("/api/v1/instance/terms_of_service/2027-03-01").status_code == 200
+    assert client.get("/api/v1/instance/terms_of_service/2026-11-23").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "parvis", [{"title": "Place <du> village", "contact_email": "admin@parvis.test"}], indirect=True
+)
+def test_default_privacy_policy_names_the_server_and_contact(client: TestClient) -> None:
+    content = client.get("/api/v1/instance/privacy_policy").json()["content"]
+    assert "Place &lt;du&gt; village (parvis.test)" in content
+    assert '<a href="mailto:admin@parvis.test">admin@parvis.test</a>' in content
+
+
+def test_languages_translation_and_domain_blocks(client: TestClient) -> None:
+    languages = client.get("/api/v1/instance/languages").json()
+    by_code = {lang["code"]: lang["name"] for lang in languages}
+    assert len(languages) == len(by_code) >= 180
+    assert by_code["fr"] == "French" and by_code["en"] == "English"
+    assert all(len(code) == 2 and code.islower() for code in by_code)
+    assert all(set(lang) == {"code", "name"} and lang["name"] for lang in languages)
+    assert client.get("/api/v1/instance/translation_languages").json() == {}
+    blocks = client.get("/api/v1/instance/domain_blocks")
+    assert blocks.status_code == 200
+    assert blocks.json() == []

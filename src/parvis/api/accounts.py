@@ -17,7 +17,7 @@ from parvis.api.pagination import AccountPageDep, PageDep, link_header
 from parvis.api.params import body_schema, read_params, take_files, validate
 from parvis.api.serializers import account_json, relationship_json, source_json, status_json
 from parvis.domain.models import Account, Relationship
-from parvis.services import accounts, media, oauth, social, timelines
+from parvis.services import account_notes, accounts, media, oauth, social, timelines
 from parvis.services.context import Work
 from parvis.services.timelines import Paging
 
@@ -45,6 +45,11 @@ class MuteForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
     notifications: bool = True
     duration: int = Field(0, ge=0, le=10 * 365 * 86400)
+
+
+class NoteForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    comment: str | None = Field(None, max_length=100_000)
 
 
 class CredentialsForm(BaseModel):
@@ -458,3 +463,36 @@ async def mute(id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDe
         return relationship_json(rel)
 
     return json_response(await in_thread(rt.write, run))
+
+
+@router.post(
+    "/api/v1/accounts/{id}/note",
+    response_model=schemas.Relationship,
+    openapi_extra=body_schema(NoteForm),
+)
+async def note(id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """Set the private note kept on an account (at most 2,000 characters); an empty or missing
+    comment removes it. Only its author sees it, as `note` in the Relationship."""
+    form = validate(NoteForm, await read_params(request, include_query=False))
+
+    def run(work: Work) -> dict[str, Any]:
+        me = auth.user(work, token, "write:accounts")
+        rel = account_notes.set_note(work, me.account_id, path_id(id), form.comment or "")
+        return relationship_json(rel)
+
+    return json_response(await in_thread(rt.write, run))
+
+
+@router.get("/api/v1/accounts/{id}/identity_proofs", response_model=list[dict[str, str]])
+def identity_proofs(id: str, rt: RuntimeDep, token: TokenDep) -> Response:
+    """Keybase identity proofs, gone from Mastodon since 3.5: always an empty list (some apps
+    still ask)."""
+
+    def run(work: Work) -> list[dict[str, str]]:
+        auth.maybe_user(work, token, "read:accounts")
+        account = accounts.get_account(work, path_id(id))
+        if account.suspended:
+            raise ApiError(404, "Record not found")
+        return []
+
+    return json_response(rt.read(run))

@@ -21,6 +21,7 @@ from parvis.api import (
     announcements,
     auth,
     conversations,
+    directory,
     domain_blocks,
     endorsements,
     errors,
@@ -105,6 +106,7 @@ def build_asgi(
     routers += [polls.router, scheduled_statuses.router]
     routers += [m.router for m in (conversations, announcements, trends, suggestions)]
     routers.append(featured_tags.router)
+    routers.append(directory.router)
     for router in routers:
         app.include_router(router)
     _document_optional_auth(app, routers)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+import html
+import re
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,8 +15,10 @@ from parvis import __version__
 from parvis.api import auth
 from parvis.api.auth import RequiredTokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, json_response
+from parvis.api.serializers import ts
 from parvis.config import RegistrationMode, Settings
 from parvis.domain.errors import NotFound
+from parvis.domain.languages import LANGUAGES as ISO_639_1
 from parvis.services import accounts as account_service
 from parvis.services import interactions
 from parvis.services import media as media_service
@@ -170,6 +174,35 @@ class InstanceV2(_Open):
     rules: list[Rule]
 
 
+class ExtendedDescription(_Open):
+    updated_at: str
+    content: str
+
+
+class PrivacyPolicy(_Open):
+    updated_at: str
+    content: str
+
+
+class TermsOfService(_Open):
+    effective_date: str
+    effective: bool
+    content: str
+    succeeded_by: str | None
+
+
+class Language(_Open):
+    code: str
+    name: str
+
+
+class DomainBlock(_Open):
+    domain: str
+    digest: str
+    severity: str
+    comment: str | None
+
+
 class CustomEmoji(_Open):
     shortcode: str
     url: str
@@ -271,10 +304,10 @@ def _configuration(settings: Settings) -> dict[str, Any]:
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": 4,
-            "max_characters_per_option": 50,
-            "min_expiration": 300,
-            "max_expiration": 2_629_746,
+            "max_options": settings.poll_max_options,
+            "max_characters_per_option": settings.poll_max_option_chars,
+            "min_expiration": settings.poll_min_expiration,
+            "max_expiration": settings.poll_max_expiration,
         },
     }
 
@@ -386,6 +419,130 @@ def rules(rt: RuntimeDep) -> Response:
 def peers(rt: RuntimeDep) -> Response:
     """Domains of the other servers this one knows accounts of (none until it federates)."""
     return json_response(rt.read(lambda work: work.store.activity.peers()))
+
+
+# -- the about page, privacy policy, terms of service ---------------------------------------
+
+
+def _paragraphs(text: str) -> str:
+    """Plain text as HTML: escaped, blank lines between paragraphs, line breaks kept."""
+    parts = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())
+    return "".join(
+        f"<p>{html.escape(part.strip()).replace(chr(10), '<br>')}</p>\n"
+        for part in parts
+        if part.strip()
+    )
+
+
+def _updated_at(settings: Settings) -> str:
+    moment = datetime.combine(settings.policies_updated, time(0), tzinfo=UTC)
+    return str(ts(moment))
+
+
+def default_privacy_policy(settings: Settings) -> str:
+    """What Parvis stores, stated plainly (HTML); operators replace it with `privacy_policy`."""
+    where = html.escape(f"{settings.title} ({settings.domain})")
+    items = [
+        "<strong>Your account</strong>: user name, e-mail address, a hash of your password "
+        "(Argon2: the password itself is not stored), your profile (display name, bio, "
+        "fields, avatar and header images), your posting and language preferences and, "
+        "where sign-ups need approval, the reason you gave.",
+        "<strong>What you post</strong>: your posts and their earlier versions after edits, "
+        "polls and votes, and the media you upload. Images are re-encoded on upload: their "
+        "metadata (EXIF, GPS position, camera details) is dropped.",
+        "<strong>What you do</strong>: whom you follow, block and mute, your favourites, "
+        "boosts, bookmarks, lists, filters, followed hashtags, private notes on accounts, "
+        "muted conversations, notifications and reading positions.",
+        "<strong>Sign-ins</strong>: the apps you authorized and their access tokens, stored "
+        "as hashes, with when each was created and last used.",
+        "<strong>Network addresses</strong>: the database stores no IP address; rate limits "
+        "count requests per address for at most 30 minutes. The web server or proxy in front "
+        "of Parvis may keep its own logs.",
+    ]
+    contact = ""
+    if settings.contact_email:
+        email = html.escape(settings.contact_email)
+        contact = f'<p>Questions: <a href="mailto:{email}">{email}</a>.</p>\n'
+    return (
+        f"<p>What {where} keeps about you:</p>\n<ul>\n"
+        + "".join(f"<li>{item}</li>\n" for item in items)
+        + "</ul>\n<p>Public and unlisted posts can be read by anyone; followers-only posts by "
+        "your followers; direct messages by the people they mention. Posts and messages are not "
+        "encrypted on the server: its operators can read them. Your bookmarks, private notes "
+        "and muted conversations are shown to you only.</p>\n" + contact
+    )
+
+
+def _terms(settings: Settings) -> str:
+    if settings.terms_of_service.strip():
+        return _paragraphs(settings.terms_of_service)
+    rules = "".join(f"<li>{html.escape(rule)}</li>\n" for rule in settings.rules)
+    title = html.escape(settings.title)
+    return f"<p>Using {title} means following its rules:</p>\n<ol>\n{rules}</ol>\n"
+
+
+@router.get("/api/v1/instance/extended_description", response_model=ExtendedDescription)
+def extended_description(rt: RuntimeDep) -> Response:
+    """The about page: `PARVIS_EXTENDED_DESCRIPTION`, else the description."""
+    settings = rt.settings
+    text = settings.extended_description.strip() or settings.description
+    return json_response({"updated_at": _updated_at(settings), "content": _paragraphs(text)})
+
+
+@router.get("/api/v1/instance/privacy_policy", response_model=PrivacyPolicy)
+def privacy_policy(rt: RuntimeDep) -> Response:
+    """`PARVIS_PRIVACY_POLICY`, else Parvis's own account of what it stores."""
+    settings = rt.settings
+    content = (
+        _paragraphs(settings.privacy_policy)
+        if settings.privacy_policy.strip()
+        else default_privacy_policy(settings)
+    )
+    return json_response({"updated_at": _updated_at(settings), "content": content})
+
+
+def _terms_json(settings: Settings) -> dict[str, Any]:
+    return {
+        "effective_date": settings.policies_updated.isoformat(),
+        "effective": True,
+        "content": _terms(settings),
+        "succeeded_by": None,
+    }
+
+
+@router.get("/api/v1/instance/terms_of_service", response_model=TermsOfService)
+def terms_of_service(rt: RuntimeDep) -> Response:
+    """`PARVIS_TERMS_OF_SERVICE`, else the server's rules; one version, in effect since
+    `PARVIS_POLICIES_UPDATED`."""
+    return json_response(_terms_json(rt.settings))
+
+
+@router.get(
+    "/api/v1/instance/terms_of_service/{date}", response_model=TermsOfService, responses=ERRORS
+)
+def terms_of_service_at(date: str, rt: RuntimeDep) -> Response:
+    """The terms in effect from `date` (YYYY-MM-DD): only the current version is kept."""
+    if date != rt.settings.policies_updated.isoformat():
+        raise NotFound("Record not found")
+    return json_response(_terms_json(rt.settings))
+
+
+@router.get("/api/v1/instance/languages", response_model=list[Language])
+def languages() -> Response:
+    """Every ISO 639-1 language a post may be tagged with, with its English name."""
+    return json_response([{"code": code, "name": name} for code, name in ISO_639_1.items()])
+
+
+@router.get("/api/v1/instance/translation_languages", response_model=dict[str, list[str]])
+def translation_languages() -> Response:
+    """Parvis does not translate: no language pairs."""
+    return json_response({})
+
+
+@router.get("/api/v1/instance/domain_blocks", response_model=list[DomainBlock])
+def domain_blocks() -> Response:
+    """Servers this one blocks: none (Parvis does not federate yet)."""
+    return json_response([])
 
 
 ACTIVITY_WEEKS = 12

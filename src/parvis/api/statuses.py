@@ -24,7 +24,15 @@ from parvis.api.serializers import (
 )
 from parvis.domain.ids import parse_id
 from parvis.domain.models import Status
-from parvis.services import edits, interactions, posting, quotes, scheduled, timelines
+from parvis.services import (
+    edits,
+    interactions,
+    posting,
+    quotes,
+    scheduled,
+    thread_mutes,
+    timelines,
+)
 from parvis.services.context import Work
 from parvis.storage.scheduled import ScheduledRow
 
@@ -220,6 +228,8 @@ for _path, _scope, _fn in (
     ("pin", "write:accounts", interactions.pin),
     ("unpin", "write:accounts", interactions.unpin),
     ("unreblog", "write:statuses", posting.unreblog),
+    ("mute", "write:mutes", thread_mutes.mute),
+    ("unmute", "write:mutes", thread_mutes.unmute),
 ):
     router.add_api_route(
         f"/api/v1/statuses/{{id}}/{_path}",

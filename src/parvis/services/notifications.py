@@ -58,6 +58,8 @@ def notify(
         return None
     if from_id in store.social.muted_ids(recipient_id, work.now(), notifications=True):
         return None
+    if status_id is not None and store.interactions.thread_muted(recipient_id, status_id):
+        return None  # the recipient muted this conversation
     if type_ not in REPEATABLE and store.notifications.exists(
         recipient_id, from_id, type_, status_id
     ):

@@ -19,7 +19,6 @@ from parvis.domain.content import normalize_tag
 from parvis.domain.models import Notification, Status
 from parvis.domain.visibility import Visibility
 from parvis.services.context import StreamEvent, Work
-from parvis.storage.streams import StreamRoutes
 
 
 def user_channel(account_id: int) -> str:
@@ -76,8 +75,7 @@ def _list_channels(work: Work, status: Status) -> list[str]:
     if status.in_reply_to_id is None or reply_to == author:
         reply_to = None
     out = []
-    # TODO(lead): expose StreamRoutes on the Store (or fold `lists_holding` into ListStore).
-    for list_id, owner, policy in StreamRoutes(store.conn).lists_holding(author):
+    for list_id, owner, policy in store.lists.lists_holding(author):
         if reply_to is not None and reply_to != owner:
             if policy == "none":
                 continue

@@ -145,6 +145,22 @@ class ListStore:
         ).mappings()
         return [_list(r) for r in rows]
 
+    def lists_holding(self, account_id: int) -> list[tuple[int, int, str]]:
+        """(list id, owner id, replies policy) of the lists that hold `account_id` and whose
+        owner follows it (an unfollowed member stops feeding the list, as its timeline does)."""
+        stmt = (
+            select(lists.c.id, lists.c.account_id, lists.c.replies_policy)
+            .join(list_accounts, list_accounts.c.list_id == lists.c.id)
+            .join(
+                follows,
+                (follows.c.account_id == lists.c.account_id)
+                & (follows.c.target_account_id == list_accounts.c.account_id),
+            )
+            .where(list_accounts.c.account_id == account_id)
+            .order_by(lists.c.id)
+        )
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(stmt)]
+
     def exclusive_member_ids(self, owner_id: int) -> set[int]:
         """Accounts in the owner's exclusive lists: their posts stay out of the home feed."""
         rows = self.conn.execute(

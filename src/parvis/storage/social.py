@@ -1,5 +1,5 @@
 """The social graph: follows, follow requests, blocks, mutes; endorsements (account pins),
-user domain blocks and familiar followers."""
+user domain blocks, familiar followers and private notes on accounts."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from parvis.storage.statuses import page
 from parvis.storage.tables import (
     TS,
     account_domain_blocks,
+    account_notes,
     account_pins,
     accounts,
     blocks,
@@ -218,6 +219,7 @@ class SocialStore:
             if v["expires_at"] is None or v["expires_at"] > now
         }
         endorsed = edges(account_pins, True)
+        notes = self.notes(viewer_id, ids)
         blocked_domains = self.blocked_domains(viewer_id)
         domains: dict[int, str] = {}
         if blocked_domains:
@@ -248,10 +250,41 @@ class SocialStore:
                     requested_by=target in requested_by,
                     domain_blocking=domains.get(target) in blocked_domains,
                     endorsed=target in endorsed and target in following,
-                    note="",
+                    note=notes.get(target, ""),
                 )
             )
         return out
+
+    # -- private notes on accounts ---------------------------------------------------------
+
+    def notes(self, account_id: int, target_ids: Sequence[int]) -> dict[int, str]:
+        if not target_ids:
+            return {}
+        rows = self.conn.execute(
+            select(account_notes.c.target_account_id, account_notes.c.comment).where(
+                account_notes.c.account_id == account_id,
+                account_notes.c.target_account_id.in_(list(target_ids)),
+            )
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def set_note(self, account_id: int, target_id: int, comment: str, now: datetime) -> None:
+        """Keep `comment` as the account's note on the target; an empty one removes it."""
+        self.conn.execute(
+            delete(account_notes).where(
+                account_notes.c.account_id == account_id,
+                account_notes.c.target_account_id == target_id,
+            )
+        )
+        if comment:
+            self.conn.execute(
+                insert(account_notes).values(
+                    account_id=account_id,
+                    target_account_id=target_id,
+                    comment=comment,
+                    updated_at=now,
+                )
+            )
 
     # -- user domain blocks ----------------------------------------------------------------
 

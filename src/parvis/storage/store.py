@@ -13,6 +13,7 @@ from parvis.storage.activity import ActivityStore
 from parvis.storage.announcements import AnnouncementStore
 from parvis.storage.conversations import ConversationStore
 from parvis.storage.database import Database
+from parvis.storage.directory import DirectoryStore
 from parvis.storage.edits import EditStore
 from parvis.storage.featured_tags import FeaturedTagStore
 from parvis.storage.feeds import FeedStore, SqlFeedStore
@@ -134,6 +135,10 @@ class Store:
     @cached_property
     def featured_tags(self) -> FeaturedTagStore:
         return FeaturedTagStore(self.conn)
+
+    @cached_property
+    def directory(self) -> DirectoryStore:
+        return DirectoryStore(self.conn)
 
 
 class Stores:

@@ -684,3 +684,33 @@ featured_tags = Table(
     Column("created_at", TS, nullable=False),
     UniqueConstraint("account_id", "tag_id"),
 )
+
+# --- Thread mutes, account notes (migration 0007) ---
+
+# Threads an account muted (Mastodon's "mute conversation"), by the thread's root status id: no
+# notification about a status of the thread reaches the account. No foreign key on the root:
+# replies keep their thread when the root is deleted, and so does the mute.
+thread_mutes = Table(
+    "thread_mutes",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("thread_root_id", ID, primary_key=True, autoincrement=False),
+    Column("created_at", TS, nullable=False),
+)
+
+# A private note an account keeps about another (Mastodon's Relationship.note), at most 2,000
+# characters; an empty note is no row.
+account_notes = Table(
+    "account_notes",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "target_account_id",
+        ID,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("comment", Text, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
