@@ -22,6 +22,8 @@ from parvis.storage.files import LocalFiles
 from parvis.storage.migrate import upgrade
 from parvis.storage.pubsub import Broker, InProcessBroker, RedisBroker
 from parvis.storage.store import FeedFactory, Stores
+from parvis.web.pages import CsrfRefused, csrf_refused
+from parvis.web.routes import web_routes
 
 log = logging.getLogger("parvis")
 
@@ -75,7 +77,7 @@ def build(
 
 
 def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = None) -> Starlette:
-    """The ASGI application: Mastodon API, OAuth, and (later) ActivityPub and the web app."""
+    """The ASGI application: Mastodon API, OAuth, the web app (and later ActivityPub)."""
     parvis = parvis or build(migrate=True)
     start_worker = parvis.settings.embedded_worker if embedded_worker is None else embedded_worker
     consumer = None
@@ -95,6 +97,9 @@ def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = N
         if parvis.settings.redis_url
         else MemoryCounters()
     )
-    return build_asgi(
+    asgi = build_asgi(
         parvis.runtime, on_startup=on_startup, on_shutdown=on_shutdown, rate_counters=counters
     )
+    asgi.router.routes.extend(web_routes())
+    asgi.add_exception_handler(CsrfRefused, csrf_refused)
+    return asgi

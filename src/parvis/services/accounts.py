@@ -279,3 +279,10 @@ def lookup(work: Work, acct: str) -> Account:
     if account is None:
         raise NotFound("Record not found")
     return account
+
+
+def set_locale(work: Work, account_id: int, locale: str) -> None:
+    """The language of the account's interface (web app, e-mails)."""
+    if locale not in ("en", "fr"):
+        raise Invalid("Validation failed: locale: one of en, fr")
+    work.store.accounts.update_user(account_id, {"locale": locale})

@@ -82,10 +82,14 @@ class OAuthStore:
         row = self.conn.execute(_GRANT, {"hash": token_hash}).mappings().first()
         return dict(row) if row else None
 
-    def revoke_token(self, token_hash: str, app_id: int, now: datetime) -> bool:
+    def revoke_token(self, token_hash: str, app_id: int | None, now: datetime) -> bool:
+        """Revoke a token of this app (None: a web session, which belongs to no app)."""
+        same_app = (
+            oauth_tokens.c.app_id.is_(None) if app_id is None else oauth_tokens.c.app_id == app_id
+        )
         result = self.conn.execute(
             update(oauth_tokens)
-            .where(oauth_tokens.c.token_hash == token_hash, oauth_tokens.c.app_id == app_id)
+            .where(oauth_tokens.c.token_hash == token_hash, same_app)
             .values(revoked_at=now)
         )
         return bool(result.rowcount)
