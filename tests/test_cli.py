@@ -377,3 +377,56 @@ def test_announcement_commands(tmp_path: Path) -> None:
     assert code == 0, out
     code, out = invoke(tmp_path, "announcement", "delete", aid.group(1))
     assert code == 1 and "No announcement" in out
+
+
+# --- i18n -------------------------------------------------------------------------------------
+
+
+def test_i18n_update_extracts_and_keeps_the_translations(tmp_path: Path) -> None:
+    """`parvis i18n update` on a small project: templates and Python are extracted into
+    messages.pot; fr/messages.po keeps its translations and gains the new strings."""
+    from babel.messages.pofile import read_po
+
+    from parvis.cli import PROJECT
+
+    for command in (["i18n"], ["i18n", "update"]):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0 and result.output.startswith("Usage: ")
+    (tmp_path / "babel.cfg").write_text((PROJECT / "babel.cfg").read_text())
+    web = tmp_path / "src" / "parvis" / "web"
+    (web / "templates" / "deep").mkdir(parents=True)
+    (web / "templates" / "page.html").write_text(
+        '{% if x %}\n  {{ _("Hello") }}\n{% endif %}\n'
+        "{% trans count=n %}{{ count }} post{% pluralize %}{{ count }} posts{% endtrans %}\n"
+    )
+    (web / "templates" / "deep" / "card.html").write_text('{{ _("Hi %(name)s", name=n) }}\n')
+    (web / "views.py").write_text('def f(_):\n    return _("From Python")\n')
+    (tmp_path / "src" / "other.py").write_text('_("Not the web app")\n')
+    po = web / "i18n" / "fr" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n"Language: fr\\n"\n\nmsgid "Hello"\nmsgstr "Bonjour"\n')
+
+    result = runner.invoke(app, ["i18n", "update", "--project", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "4 strings extracted" in result.output
+    assert "fr: 4 strings, 3 to translate" in result.output
+    with (web / "i18n" / "messages.pot").open("rb") as f:
+        template = read_po(f)
+    assert {m.id for m in template if m.id} == {
+        "Hello",
+        ("%(count)s post", "%(count)s posts"),
+        "Hi %(name)s",
+        "From Python",
+    }
+    with po.open("rb") as f:
+        french = read_po(f, locale="fr")
+    assert french["Hello"].string == "Bonjour"  # kept
+    assert french["From Python"].string == ""  # new, to translate
+    assert french.plural_forms == "nplurals=2; plural=(n > 1);"
+
+    before = po.read_bytes()
+    result = runner.invoke(app, ["i18n", "update", "--project", str(tmp_path)])
+    assert result.exit_code == 0 and po.read_bytes() == before  # nothing new: untouched
+
+    result = runner.invoke(app, ["i18n", "update", "--project", str(tmp_path / "src")])
+    assert result.exit_code == 1 and "babel.cfg" in result.output

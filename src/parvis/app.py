@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
 
 from parvis.api.application import build_asgi
 from parvis.api.streaming import Publisher
@@ -102,4 +103,8 @@ def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = N
     )
     asgi.router.routes.extend(web_routes())
     asgi.add_exception_handler(CsrfRefused, csrf_refused)
+    if parvis.settings.compress_responses:
+        # Event streams and images are left alone (Starlette's default exclusions). Pages
+        # carry CSRF tokens masked afresh on every response, so compression leaks nothing.
+        asgi.add_middleware(GZipMiddleware, minimum_size=1024)
     return asgi

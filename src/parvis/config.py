@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     jobs_immediate: bool = False
     # Start a worker thread inside `parvis serve` (the one-machine setup).
     embedded_worker: bool = True
+    # Compress answers (gzip) in Parvis itself; turn off when the reverse proxy compresses.
+    compress_responses: bool = True
     # Rate limits (Mastodon's defaults), fixed windows; counters in Redis when REDIS_URL is set.
     rate_limits_enabled: bool = True
     rate_limit_per_token: int = 300  # API requests per 5 minutes per access token

@@ -34,12 +34,16 @@ from parvis.domain.errors import DomainError
 from parvis.domain.ids import parse_id
 from parvis.domain.models import Notification, Status, ViewerFlags
 from parvis.jobs.runtime import Runtime
-from parvis.services import oauth, streaming
+from parvis.services import oauth, sessions, streaming
 from parvis.services.context import StreamEvent, Work
 from parvis.storage.pubsub import Broker, Message, Subscription, encode
 
 router = APIRouter(tags=["streaming"])
 
+# The web app's session cookie (parvis.web.pages.SESSION_COOKIE): the browser's page scripts
+# cannot read it (HttpOnly), so the streams accept it in place of a token, from pages of this
+# server only (a foreign Origin would be cross-site WebSocket hijacking).
+SESSION_COOKIE = "parvis_session"
 HEARTBEAT = 30.0  # seconds between SSE comments that keep proxies from closing the stream
 REFRESH = 10.0  # seconds between reloads of a connection's blocks and mutes
 T = TypeVar("T")
@@ -112,11 +116,41 @@ def _refuse(status: int, message: str) -> ApiError:
     return ApiError(status, message)
 
 
-def authenticate(work: Work, token: str | None) -> Viewer:
+def authenticate(work: Work, token: str | None, session: str | None = None) -> Viewer:
+    """The token's viewer; without a token, the web session's (`session`: the cookie, given
+    only when the request came from this server's own pages); anonymous otherwise."""
     if token is None:
-        return Viewer(None, frozenset())
+        info = sessions.current(work, session) if session else None
+        if info is None:  # no session, or no longer valid: an anonymous reader
+            return Viewer(None, frozenset())
+        return Viewer(info.account_id, info.scopes)
     info = oauth.verify_token(work, token)  # Unauthorized (401) when unknown or revoked
     return Viewer(info.account_id, info.scopes)
+
+
+def _own_origin(origin: str | None, settings: Settings) -> bool:
+    return (
+        origin is not None and origin.rstrip("/").lower() == settings.base_url.rstrip("/").lower()
+    )
+
+
+def _ws_session(ws: WebSocket, settings: Settings) -> str | None:
+    """The session cookie, when the WebSocket was opened by a page of this server (browsers
+    always send Origin on a WebSocket handshake)."""
+    if not _own_origin(ws.headers.get("origin"), settings):
+        return None
+    return ws.cookies.get(SESSION_COOKIE)
+
+
+def _sse_session(request: Request, settings: Settings) -> str | None:
+    """The session cookie, when the event stream was opened by a page of this server:
+    `Sec-Fetch-Site: same-origin` where the browser sends it, its Origin otherwise."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        same = site == "same-origin"
+    else:
+        same = _own_origin(request.headers.get("origin"), settings)
+    return request.cookies.get(SESSION_COOKIE) if same else None
 
 
 def _needs(viewer: Viewer, *any_of: str, user: bool = True) -> None:
@@ -272,13 +306,14 @@ async def _deny(ws: WebSocket, status: int, message: str) -> None:
 async def websocket_stream(ws: WebSocket) -> None:
     runtime: Runtime = ws.app.state.runtime
     token, protocol = _ws_token(ws)
+    session_cookie = _ws_session(ws, runtime.settings) if token is None else None
     params = ws.query_params
     name = params.get("stream")
     try:
         broker = _broker(runtime)
 
         def start(work: Work) -> tuple[Viewer, Stream | None, frozenset[int]]:
-            viewer = authenticate(work, token)
+            viewer = authenticate(work, token, session_cookie)
             first = None
             if name is not None:
                 first = resolve_stream(work, viewer, name, params.get("tag"), params.get("list"))
@@ -366,9 +401,10 @@ def _sse(request: Request, token: TokenDep, name: str, tag: str | None = None) -
     runtime: Runtime = request.app.state.runtime
     broker = _broker(runtime)
     list_id = request.query_params.get("list")
+    session_cookie = _sse_session(request, runtime.settings) if token.value is None else None
 
     def start(work: Work) -> tuple[Viewer, Stream, frozenset[int]]:
-        viewer = authenticate(work, token.value)
+        viewer = authenticate(work, token.value, session_cookie)
         stream = resolve_stream(work, viewer, name, tag, list_id)
         return viewer, stream, _hidden(work, viewer)
 

@@ -100,3 +100,56 @@ class OAuthStore:
             .where(oauth_tokens.c.account_id == account_id, oauth_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    # -- an account's sessions and authorized apps (settings pages) ---------------------------
+
+    def live_tokens(self, account_id: int, now: datetime) -> list[dict[str, Any]]:
+        """The account's tokens neither revoked nor expired, newest first, with their app's
+        name and website (None for web sessions)."""
+        stmt = (
+            select(
+                oauth_tokens.c.id,
+                oauth_tokens.c.token_hash,
+                oauth_tokens.c.app_id,
+                oauth_tokens.c.scopes,
+                oauth_tokens.c.created_at,
+                oauth_tokens.c.last_used_at,
+                oauth_apps.c.name.label("app_name"),
+                oauth_apps.c.website.label("app_website"),
+            )
+            .select_from(
+                oauth_tokens.outerjoin(oauth_apps, oauth_apps.c.id == oauth_tokens.c.app_id)
+            )
+            .where(
+                oauth_tokens.c.account_id == account_id,
+                oauth_tokens.c.revoked_at.is_(None),
+                (oauth_tokens.c.expires_at.is_(None)) | (oauth_tokens.c.expires_at > now),
+            )
+            .order_by(oauth_tokens.c.id.desc())
+        )
+        return [dict(r) for r in self.conn.execute(stmt).mappings()]
+
+    def revoke_for(
+        self,
+        account_id: int,
+        now: datetime,
+        *,
+        token_id: int | None = None,
+        app_id: int | None = None,
+        sessions_only: bool = False,
+        keep_hash: str | None = None,
+    ) -> int:
+        """Revoke the account's live tokens: one (token_id), one app's (app_id), web sessions
+        only (sessions_only), all but one (keep_hash). Returns how many were revoked."""
+        stmt = update(oauth_tokens).where(
+            oauth_tokens.c.account_id == account_id, oauth_tokens.c.revoked_at.is_(None)
+        )
+        if token_id is not None:
+            stmt = stmt.where(oauth_tokens.c.id == token_id)
+        if app_id is not None:
+            stmt = stmt.where(oauth_tokens.c.app_id == app_id)
+        if sessions_only:
+            stmt = stmt.where(oauth_tokens.c.app_id.is_(None))
+        if keep_hash is not None:
+            stmt = stmt.where(oauth_tokens.c.token_hash != keep_hash)
+        return int(self.conn.execute(stmt.values(revoked_at=now)).rowcount)

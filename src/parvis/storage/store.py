@@ -22,6 +22,7 @@ from parvis.storage.interactions import InteractionStore
 from parvis.storage.lists import ListStore
 from parvis.storage.markers import MarkerStore
 from parvis.storage.media import MediaStore
+from parvis.storage.notices import NoticeStore
 from parvis.storage.notifications import NotificationStore
 from parvis.storage.oauth import OAuthStore
 from parvis.storage.polls import PollStore
@@ -139,6 +140,10 @@ class Store:
     @cached_property
     def directory(self) -> DirectoryStore:
         return DirectoryStore(self.conn)
+
+    @cached_property
+    def notices(self) -> NoticeStore:
+        return NoticeStore(self.conn)
 
 
 class Stores:

@@ -714,3 +714,28 @@ account_notes = Table(
     Column("comment", Text, nullable=False),
     Column("updated_at", TS, nullable=False),
 )
+
+# --- Notices (migration 0008) ---
+
+# A notice of illegal or unwanted content sent through the web app's report form (DSA art. 16
+# "notice and action"), by a signed-in account or by a visitor. The moderation queue builds on
+# it. The reported status has no foreign key: the notice outlives a removed post.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("status_id", ID, nullable=True, index=True),
+    _account_fk("account_id"),
+    Column(
+        "reporter_account_id",
+        ID,
+        ForeignKey("accounts.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    Column("category", String(32), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("reporter_name", String(200), nullable=False, default=""),
+    Column("reporter_email", String(320), nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+)

@@ -7,7 +7,20 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from parvis.web.views import auth, posts, timelines
+from parvis.web.views import (
+    app_shell,
+    auth,
+    filters,
+    lists,
+    marks,
+    notifications,
+    posts,
+    profiles,
+    reports,
+    search,
+    settings,
+    timelines,
+)
 
 STATIC = Path(__file__).with_name("static")
 
@@ -15,7 +28,16 @@ STATIC = Path(__file__).with_name("static")
 def web_routes() -> list[BaseRoute]:
     return [
         *auth.routes,
+        *app_shell.routes,
         *timelines.routes,
+        *profiles.routes,  # before posts: `/@name/media` is not a post
+        *notifications.routes,
+        *search.routes,
+        *marks.routes,
         *posts.routes,
+        *reports.routes,
+        *settings.routes,
+        *lists.routes,
+        *filters.routes,
         Mount("/assets", StaticFiles(directory=STATIC), name="assets"),
     ]

@@ -2,8 +2,8 @@
 script, no framing) and the CSRF token that every state-changing form must send back.
 
 CSRF: each browser gets a random `parvis_csrf` cookie (HttpOnly, SameSite=Lax); a form carries
-HMAC(server secret, cookie) in its `csrf` field. Another site can neither read the cookie nor
-compute the field, so it cannot forge a form post."""
+HMAC(server secret, cookie), masked by a random pad, in its `csrf` field. Another site can
+neither read the cookie nor compute the field, so it cannot forge a form post."""
 
 from __future__ import annotations
 
@@ -52,12 +52,25 @@ def browser_secret(request: Request) -> tuple[str, bool]:
     return secrets.token_urlsafe(32), True
 
 
+def _browser_token(key: bytes, browser: str) -> bytes:
+    return hmac.new(key, b"csrf:" + browser.encode(), hashlib.sha256).digest()
+
+
 def csrf_token(key: bytes, browser: str) -> str:
-    return hmac.new(key, b"csrf:" + browser.encode(), hashlib.sha256).hexdigest()
+    """The token for this browser's forms, masked with a fresh random pad on every page, so
+    that compressed pages never repeat the same secret bytes (BREACH)."""
+    pad = secrets.token_bytes(32)
+    masked = bytes(a ^ b for a, b in zip(pad, _browser_token(key, browser), strict=True))
+    return (pad + masked).hex()
 
 
 def csrf_ok(key: bytes, request: Request, submitted: str | None) -> bool:
     browser = request.cookies.get(CSRF_COOKIE, "")
-    if not browser or not submitted:
+    if not browser or not submitted or len(submitted) != 128:
         return False
-    return hmac.compare_digest(csrf_token(key, browser), submitted)
+    try:
+        raw = bytes.fromhex(submitted)
+    except ValueError:
+        return False
+    unmasked = bytes(a ^ b for a, b in zip(raw[:32], raw[32:], strict=True))
+    return hmac.compare_digest(_browser_token(key, browser), unmasked)
