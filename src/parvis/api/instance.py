@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -20,7 +18,7 @@ from parvis.config import RegistrationMode, Settings
 from parvis.domain.errors import NotFound
 from parvis.domain.languages import LANGUAGES as ISO_639_1
 from parvis.services import accounts as account_service
-from parvis.services import interactions
+from parvis.services import interactions, policies
 from parvis.services import media as media_service
 from parvis.services.context import Work
 from parvis.services.imaging import MAX_PIXELS
@@ -424,88 +422,32 @@ def peers(rt: RuntimeDep) -> Response:
 # -- the about page, privacy policy, terms of service ---------------------------------------
 
 
-def _paragraphs(text: str) -> str:
-    """Plain text as HTML: escaped, blank lines between paragraphs, line breaks kept."""
-    parts = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())
-    return "".join(
-        f"<p>{html.escape(part.strip()).replace(chr(10), '<br>')}</p>\n"
-        for part in parts
-        if part.strip()
-    )
-
-
 def _updated_at(settings: Settings) -> str:
     moment = datetime.combine(settings.policies_updated, time(0), tzinfo=UTC)
     return str(ts(moment))
-
-
-def default_privacy_policy(settings: Settings) -> str:
-    """What Parvis stores, stated plainly (HTML); operators replace it with `privacy_policy`."""
-    where = html.escape(f"{settings.title} ({settings.domain})")
-    items = [
-        "<strong>Your account</strong>: user name, e-mail address, a hash of your password "
-        "(Argon2: the password itself is not stored), your profile (display name, bio, "
-        "fields, avatar and header images), your posting and language preferences and, "
-        "where sign-ups need approval, the reason you gave.",
-        "<strong>What you post</strong>: your posts and their earlier versions after edits, "
-        "polls and votes, and the media you upload. Images are re-encoded on upload: their "
-        "metadata (EXIF, GPS position, camera details) is dropped.",
-        "<strong>What you do</strong>: whom you follow, block and mute, your favourites, "
-        "boosts, bookmarks, lists, filters, followed hashtags, private notes on accounts, "
-        "muted conversations, notifications and reading positions.",
-        "<strong>Sign-ins</strong>: the apps you authorized and their access tokens, stored "
-        "as hashes, with when each was created and last used.",
-        "<strong>Network addresses</strong>: the database stores no IP address; rate limits "
-        "count requests per address for at most 30 minutes. The web server or proxy in front "
-        "of Parvis may keep its own logs.",
-    ]
-    contact = ""
-    if settings.contact_email:
-        email = html.escape(settings.contact_email)
-        contact = f'<p>Questions: <a href="mailto:{email}">{email}</a>.</p>\n'
-    return (
-        f"<p>What {where} keeps about you:</p>\n<ul>\n"
-        + "".join(f"<li>{item}</li>\n" for item in items)
-        + "</ul>\n<p>Public and unlisted posts can be read by anyone; followers-only posts by "
-        "your followers; direct messages by the people they mention. Posts and messages are not "
-        "encrypted on the server: its operators can read them. Your bookmarks, private notes "
-        "and muted conversations are shown to you only.</p>\n" + contact
-    )
-
-
-def _terms(settings: Settings) -> str:
-    if settings.terms_of_service.strip():
-        return _paragraphs(settings.terms_of_service)
-    rules = "".join(f"<li>{html.escape(rule)}</li>\n" for rule in settings.rules)
-    title = html.escape(settings.title)
-    return f"<p>Using {title} means following its rules:</p>\n<ol>\n{rules}</ol>\n"
 
 
 @router.get("/api/v1/instance/extended_description", response_model=ExtendedDescription)
 def extended_description(rt: RuntimeDep) -> Response:
     """The about page: `PARVIS_EXTENDED_DESCRIPTION`, else the description."""
     settings = rt.settings
-    text = settings.extended_description.strip() or settings.description
-    return json_response({"updated_at": _updated_at(settings), "content": _paragraphs(text)})
+    return json_response({"updated_at": _updated_at(settings), "content": policies.about(settings)})
 
 
 @router.get("/api/v1/instance/privacy_policy", response_model=PrivacyPolicy)
 def privacy_policy(rt: RuntimeDep) -> Response:
     """`PARVIS_PRIVACY_POLICY`, else Parvis's own account of what it stores."""
     settings = rt.settings
-    content = (
-        _paragraphs(settings.privacy_policy)
-        if settings.privacy_policy.strip()
-        else default_privacy_policy(settings)
+    return json_response(
+        {"updated_at": _updated_at(settings), "content": policies.privacy(settings)}
     )
-    return json_response({"updated_at": _updated_at(settings), "content": content})
 
 
 def _terms_json(settings: Settings) -> dict[str, Any]:
     return {
         "effective_date": settings.policies_updated.isoformat(),
         "effective": True,
-        "content": _terms(settings),
+        "content": policies.terms(settings),
         "succeeded_by": None,
     }
 

@@ -88,3 +88,9 @@ def submit(work: Work, reporter_id: int | None, notice: NewNotice) -> NoticeRow:
     )
     work.store.notices.insert(row)
     return row
+
+
+def received(work: Work) -> dict[str, int]:
+    """Notices received so far, per category (every category listed, zeros included)."""
+    counts = work.store.notices.count_by_category()
+    return {category: counts.get(category, 0) for category in CATEGORIES}

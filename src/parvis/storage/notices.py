@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from parvis.storage.tables import notices
@@ -55,3 +55,7 @@ class NoticeStore:
             select(notices).order_by(notices.c.id.desc()).limit(limit)
         ).mappings()
         return [NoticeRow(**dict(r)) for r in rows]
+
+    def count_by_category(self) -> dict[str, int]:
+        stmt = select(notices.c.category, func.count()).group_by(notices.c.category)
+        return {str(category): int(n) for category, n in self.conn.execute(stmt)}

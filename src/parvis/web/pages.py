@@ -43,6 +43,7 @@ def environment(locale: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code: no stat() per include
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(version=__version__, account_avatar=account_avatar, media_url=media_url)
@@ -92,21 +93,40 @@ async def write(request: Request, use_case: Callable[[Work], T]) -> T:
     return await anyio.to_thread.run_sync(runtime(request).write, use_case)
 
 
-async def visitor(request: Request) -> Visitor:
+def _identify(work: Work, request: Request) -> Visitor:
     token = request.cookies.get(SESSION_COOKIE)
-
-    def load(work: Work) -> tuple[Account | None, User | None]:
-        info = sessions.current(work, token)
-        if info is None or info.account_id is None:
-            return None, None
-        return work.store.accounts.get(info.account_id), work.store.accounts.user(info.account_id)
-
-    account, user = await read(request, load) if token else (None, None)
+    info = sessions.current(work, token) if token else None
+    account = user = None
+    if info is not None and info.account_id is not None:
+        account = work.store.accounts.get(info.account_id)
+        user = work.store.accounts.user(info.account_id)
     chosen = user.locale if user else request.cookies.get(LANG_COOKIE)
     locale = i18n.negotiate(chosen=chosen, accept_language=request.headers.get("accept-language"))
     if account is None:
         return Visitor(locale)
     return Visitor(locale, account, user, token)
+
+
+async def visitor(request: Request) -> Visitor:
+    if SESSION_COOKIE not in request.cookies:
+        return _identify_anonymous(request)
+    return await read(request, lambda work: _identify(work, request))
+
+
+def _identify_anonymous(request: Request) -> Visitor:
+    chosen = request.cookies.get(LANG_COOKIE)
+    accept = request.headers.get("accept-language")
+    return Visitor(i18n.negotiate(chosen=chosen, accept_language=accept))
+
+
+async def visit(request: Request, use_case: Callable[[Work, Visitor], T]) -> tuple[Visitor, T]:
+    """Who is visiting and what the page shows, read in one unit of work (one thread hop)."""
+
+    def run(work: Work) -> tuple[Visitor, T]:
+        who = _identify(work, request)
+        return who, use_case(work, who)
+
+    return await read(request, run)
 
 
 def render(

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from parvis.web.views import (
+    about,
     app_shell,
     auth,
     filters,
@@ -28,6 +29,7 @@ STATIC = Path(__file__).with_name("static")
 def web_routes() -> list[BaseRoute]:
     return [
         *auth.routes,
+        *about.routes,
         *app_shell.routes,
         *timelines.routes,
         *profiles.routes,  # before posts: `/@name/media` is not a post

@@ -12,7 +12,7 @@ from parvis.domain.ids import parse_id
 from parvis.services import timelines
 from parvis.services.context import Work
 from parvis.services.timelines import Paging, StatusPage
-from parvis.web.pages import read, redirect, render, visitor
+from parvis.web.pages import Visitor, redirect, render, visit
 
 PAGE = 20
 
@@ -25,11 +25,16 @@ def paging(request: Request) -> Paging:
 
 
 async def home(request: Request) -> Response:
-    who = await visitor(request)
-    if who.account_id is None:
+    page = paging(request)
+
+    def load(work: Work, who: Visitor) -> StatusPage | None:
+        if who.account_id is None:
+            return None
+        return timelines.home(work, who.account_id, page)
+
+    who, found = await visit(request, load)
+    if found is None:
         return redirect("/login?next=/home")
-    account_id, page = who.account_id, paging(request)
-    found = await read(request, lambda work: timelines.home(work, account_id, page))
     return render(request, who, "timeline.html", kind="home", page=found, stream="user")
 
 
@@ -42,27 +47,25 @@ async def federated(request: Request) -> Response:
 
 
 async def _public(request: Request, *, kind: str, local: bool | None) -> Response:
-    who = await visitor(request)
-    viewer, page = who.account_id, paging(request)
+    page = paging(request)
 
-    def load(work: Work) -> StatusPage:
-        return timelines.public(work, viewer, page, local=local)
+    def load(work: Work, who: Visitor) -> StatusPage:
+        return timelines.public(work, who.account_id, page, local=local)
 
-    found = await read(request, load)
+    who, found = await visit(request, load)
     stream = "public:local" if local else "public"
     return render(request, who, "timeline.html", kind=kind, page=found, stream=stream)
 
 
 async def hashtag(request: Request) -> Response:
-    who = await visitor(request)
     name = request.path_params["name"][:100]
     key = normalize_tag(name)
-    viewer, page = who.account_id, paging(request)
+    page = paging(request)
 
-    def load(work: Work) -> StatusPage:
-        return timelines.hashtag(work, viewer, key, page, local=None)
+    def load(work: Work, who: Visitor) -> StatusPage | None:
+        return timelines.hashtag(work, who.account_id, key, page, local=None) if key else None
 
-    found = await read(request, load) if key else None
+    who, found = await visit(request, load)
     return render(
         request,
         who,

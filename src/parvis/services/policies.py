@@ -1,0 +1,74 @@
+"""The server's texts for people: the about page, the privacy policy and the terms of service,
+as HTML built from the settings (operators' plain text, or Parvis's own defaults). Shown by the
+client API (`/api/v1/instance/...`) and by the web app (`/about`, `/privacy`)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from parvis.config import Settings
+
+
+def paragraphs(text: str) -> str:
+    """Plain text as HTML: escaped, blank lines between paragraphs, line breaks kept."""
+    parts = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())
+    return "".join(
+        f"<p>{html.escape(part.strip()).replace(chr(10), '<br>')}</p>\n"
+        for part in parts
+        if part.strip()
+    )
+
+
+def default_privacy_policy(settings: Settings) -> str:
+    """What Parvis stores, stated plainly (HTML); operators replace it with `privacy_policy`."""
+    where = html.escape(f"{settings.title} ({settings.domain})")
+    items = [
+        "<strong>Your account</strong>: user name, e-mail address, a hash of your password "
+        "(Argon2: the password itself is not stored), your profile (display name, bio, "
+        "fields, avatar and header images), your posting and language preferences and, "
+        "where sign-ups need approval, the reason you gave.",
+        "<strong>What you post</strong>: your posts and their earlier versions after edits, "
+        "polls and votes, and the media you upload. Images are re-encoded on upload: their "
+        "metadata (EXIF, GPS position, camera details) is dropped.",
+        "<strong>What you do</strong>: whom you follow, block and mute, your favourites, "
+        "boosts, bookmarks, lists, filters, followed hashtags, private notes on accounts, "
+        "muted conversations, notifications and reading positions.",
+        "<strong>Sign-ins</strong>: the apps you authorized and their access tokens, stored "
+        "as hashes, with when each was created and last used.",
+        "<strong>Network addresses</strong>: the database stores no IP address; rate limits "
+        "count requests per address for at most 30 minutes. The web server or proxy in front "
+        "of Parvis may keep its own logs.",
+    ]
+    contact = ""
+    if settings.contact_email:
+        email = html.escape(settings.contact_email)
+        contact = f'<p>Questions: <a href="mailto:{email}">{email}</a>.</p>\n'
+    return (
+        f"<p>What {where} keeps about you:</p>\n<ul>\n"
+        + "".join(f"<li>{item}</li>\n" for item in items)
+        + "</ul>\n<p>Public and unlisted posts can be read by anyone; followers-only posts by "
+        "your followers; direct messages by the people they mention. Posts and messages are not "
+        "encrypted on the server: its operators can read them. Your bookmarks, private notes "
+        "and muted conversations are shown to you only.</p>\n" + contact
+    )
+
+
+def terms(settings: Settings) -> str:
+    if settings.terms_of_service.strip():
+        return paragraphs(settings.terms_of_service)
+    rules = "".join(f"<li>{html.escape(rule)}</li>\n" for rule in settings.rules)
+    title = html.escape(settings.title)
+    return f"<p>Using {title} means following its rules:</p>\n<ol>\n{rules}</ol>\n"
+
+
+def about(settings: Settings) -> str:
+    """`PARVIS_EXTENDED_DESCRIPTION`, else the description."""
+    return paragraphs(settings.extended_description.strip() or settings.description)
+
+
+def privacy(settings: Settings) -> str:
+    """`PARVIS_PRIVACY_POLICY`, else Parvis's own account of what it stores."""
+    if settings.privacy_policy.strip():
+        return paragraphs(settings.privacy_policy)
+    return default_privacy_policy(settings)
