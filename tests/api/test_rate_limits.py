@@ -3,6 +3,7 @@ is the only fake), and the counters' contract in memory and in Redis."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,16 @@ def test_sign_up_has_its_own_stricter_limit(tmp_path: Path, clock: Clock) -> Non
         r = client.post("/api/v1/accounts", data={"username": "third"})
         assert r.status_code == 429
         assert r.headers["X-RateLimit-Limit"] == "2"
+
+
+def test_the_web_sign_in_form_is_limited_like_token_grants(tmp_path: Path, clock: Clock) -> None:
+    for client in limited_client(tmp_path, clock, rate_limit_sign_in=3):
+        page = client.get("/login")
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None
+        form = {"csrf": found.group(1), "login": "nobody@example.org", "password": "wrong"}
+        codes = [client.post("/login", data=form).status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
 
 
 def test_off_when_disabled(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ window), and a 429 `{"error": "Too many requests"}` past the limit.
 
 Fixed windows (the counters are in storage/counters.py: memory, or Redis with REDIS_URL):
 every request per address; API requests per access token (or per address without one); and
-stricter ones for sign-up, sign-in (token grants, the authorize form) and media uploads. The
+stricter ones for sign-up (API and web), sign-in (token grants, the authorize form, the web
+sign-in form) and media uploads. The
 headers describe the tightest rule that applied. WebSocket connections are not counted.
 """
 
@@ -81,9 +82,9 @@ class RateLimit:
                     rules.append(Rule("media", s.rate_limit_media, HALF_HOUR, f"m:{digest}"))
             else:
                 rules.append(Rule("anon", s.rate_limit_anonymous, FIVE_MINUTES, f"a:{ip}"))
-        if method == "POST" and path == "/api/v1/accounts":
+        if method == "POST" and path in ("/api/v1/accounts", "/signup"):
             rules.append(Rule("sign_up", s.rate_limit_sign_up, HALF_HOUR, f"su:{ip}"))
-        if method == "POST" and path in ("/oauth/token", "/oauth/authorize"):
+        if method == "POST" and path in ("/oauth/token", "/oauth/authorize", "/login"):
             rules.append(Rule("sign_in", s.rate_limit_sign_in, FIVE_MINUTES, f"si:{ip}"))
         return rules
 
