@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ViewportSize, expect, sync_playwright
 
 from tests.clients.conftest import _server_errors, live_server  # noqa: F401
 from tests.conftest import REQUIRE_SERVICES
@@ -30,6 +30,11 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Generous waits: the CI machine has two cores shared with the rest of the suite's servers.
+# A wait only ends early when what it waits for happens; nothing here measures speed.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
+
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 

@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, browser_missing
+from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, browser_missing
 from tests.clients.conftest import LiveServer
 
 pytestmark = pytest.mark.parametrize("live_server", ["sqlite"], indirect=True, scope="module")
@@ -80,7 +80,7 @@ def pages(
     url = live_server.url
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(WAIT_MS)
     image = tmp_path_factory.mktemp("axe") / "picture.png"
     Image.new("RGB", (80, 60), (20, 120, 60)).save(image)
     for name in ("anna", "ben"):

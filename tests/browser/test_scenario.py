@@ -18,14 +18,14 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS
 from tests.clients.conftest import LiveServer
 
 pytestmark = pytest.mark.parametrize("live_server", ["sqlite"], indirect=True, scope="module")
 
 PASSWORD = "correct horse battery staple"
 ALT = "A red square on a white background"
-TIMEOUT = 10_000  # ms: two shared cores
+TIMEOUT = WAIT_MS
 
 
 @dataclass
