@@ -19,7 +19,7 @@ from parvis.api.deps import ERRORS, RuntimeDep, in_thread, json_response
 from parvis.api.errors import ApiError
 from parvis.api.params import body_schema, read_params, validate
 from parvis.domain.errors import DomainError, Invalid, Unauthorized
-from parvis.services import accounts, oauth
+from parvis.services import accounts, oauth, sessions
 from parvis.services.context import Work
 
 router = APIRouter(tags=["oauth"], responses=ERRORS)
@@ -305,6 +305,10 @@ async def authorize(request: Request, rt: RuntimeDep) -> Response:
             app.client_id,
             work.now().timestamp(),
         )
+        if user_id is None and request.method == "GET":
+            # Already signed in to the web app in this browser: straight to the consent.
+            session = sessions.current(work, request.cookies.get(sessions.COOKIE))
+            user_id = session.account_id if session else None
         if user_id is None and request.method == "POST" and data.get("login") is not None:
             try:
                 user = accounts.authenticate(

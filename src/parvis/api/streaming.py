@@ -40,10 +40,10 @@ from parvis.storage.pubsub import Broker, Message, Subscription, encode
 
 router = APIRouter(tags=["streaming"])
 
-# The web app's session cookie (parvis.web.pages.SESSION_COOKIE): the browser's page scripts
-# cannot read it (HttpOnly), so the streams accept it in place of a token, from pages of this
-# server only (a foreign Origin would be cross-site WebSocket hijacking).
-SESSION_COOKIE = "parvis_session"
+# The web app's session cookie: the browser's page scripts cannot read it (HttpOnly), so the
+# streams accept it in place of a token, from pages of this server only (a foreign Origin would
+# be cross-site WebSocket hijacking).
+SESSION_COOKIE = sessions.COOKIE
 HEARTBEAT = 30.0  # seconds between SSE comments that keep proxies from closing the stream
 REFRESH = 10.0  # seconds between reloads of a connection's blocks and mutes
 T = TypeVar("T")

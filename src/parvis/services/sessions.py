@@ -9,6 +9,9 @@ from parvis.services import accounts, oauth
 from parvis.services.context import Work
 
 WEB_SCOPES = frozenset({"read", "write", "follow", "push"})
+# The cookie that carries a session's token (read by the web app, the OAuth consent page and
+# the streaming API for pages of this server).
+COOKIE = "parvis_session"
 
 
 def start(work: Work, login: str, password: str) -> str:

@@ -27,7 +27,7 @@ from parvis.services.context import Work
 from parvis.web import i18n, security
 
 T = TypeVar("T")
-SESSION_COOKIE = "parvis_session"
+SESSION_COOKIE = sessions.COOKIE
 LANG_COOKIE = "parvis_lang"
 TEMPLATES = Path(__file__).with_name("templates")
 YEAR = 365 * 24 * 3600
