@@ -1,4 +1,8 @@
-"""The `parvis` command: serve, run the job worker, migrate, manage users, seed test networks.
+"""The `parvis` command: serve, run the job worker, migrate, manage users, seed test networks,
+announcements, the interface catalogues.
+
+One file for every command (over 600 lines): each command is a thin typer function whose help
+text is the operator's documentation, and imports what it needs inside (the CLI starts fast).
 
 Settings come from the environment (PARVIS_*, DATABASE_URL, REDIS_URL, or a .env file), like the
 server's; `--data-dir` overrides PARVIS_DATA_DIR for every command.

@@ -1,4 +1,9 @@
-"""What the server says about itself: /api/v1|v2/instance, rules, preferences, NodeInfo."""
+"""What the server says about itself: /api/v1|v2/instance, rules, preferences, NodeInfo, the
+about page, privacy policy, terms of service, languages, activity and peers.
+
+Just over 600 lines: mostly the response models of the instance documents, which Mastodon
+apps read at start-up; the texts themselves come from services/policies.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""/api/v1/notifications: list, read, dismiss, clear, and count what the user was told."""
+"""/api/v1 and /api/v2 notifications: list, read, dismiss, clear, count what the user was told,
+grouped notifications, the notification policy and requests.
+
+Over 600 lines on purpose: every route of Mastodon's notification family is here, each thin
+(parameters, scope, one service call, the JSON shape); the logic is in services/notifications.py.
+"""
 
 from __future__ import annotations
 

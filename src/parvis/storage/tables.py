@@ -1,4 +1,5 @@
-"""The schema, as SQLAlchemy Core tables: one definition for SQLite and PostgreSQL.
+"""The schema, as SQLAlchemy Core tables: one definition for SQLite and PostgreSQL. One file on
+purpose (over 600 lines): the whole schema read in one place, in sections by migration.
 
 Federation-ready: every account and status has a canonical `uri`; remote ones are ordinary rows
 with a `domain` (accounts) or `local = false` (statuses). Ids are time-ordered 64-bit integers
