@@ -52,8 +52,10 @@ def browser_missing(message: str) -> NoReturn:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module. Not per session: Playwright's sync API keeps an asyncio
+    loop running in the main thread while it is open, and later tests call asyncio.run()."""
     if not Path(CHROMIUM).exists():
         browser_missing(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
     with sync_playwright() as pw:
