@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from parvis.api import auth, schemas
 from parvis.api.auth import RequiredTokenDep
-from parvis.api.deps import ERRORS, RuntimeDep, json_response, path_id
+from parvis.api.deps import ERRORS, RuntimeDep, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
 from parvis.api.pagination import AccountPageDep, link_header, paging
 from parvis.api.params import body_schema, read_params, validate
@@ -238,7 +238,7 @@ async def accept_many(request: Request, rt: RuntimeDep, token: RequiredTokenDep)
         me = auth.user(work, token, WRITE)
         work.store.notifications.accept_requests(me.account_id, ids)
 
-    rt.write(run)
+    await in_thread(rt.write, run)
     return json_response({})
 
 
@@ -255,7 +255,7 @@ async def dismiss_many(request: Request, rt: RuntimeDep, token: RequiredTokenDep
         me = auth.user(work, token, WRITE)
         work.store.notifications.dismiss_requests(me.account_id, ids)
 
-    rt.write(run)
+    await in_thread(rt.write, run)
     return json_response({})
 
 
@@ -341,7 +341,7 @@ async def update_policy_v1(request: Request, rt: RuntimeDep, token: RequiredToke
             work.store.notifications.set_policy(me.account_id, values, work.now())
         return _policy_v1(work, me.account_id)
 
-    return json_response(rt.write(run))
+    return json_response(await in_thread(rt.write, run))
 
 
 @router.get("/api/v1/notifications/{id}", response_model=schemas.Notification)
@@ -577,7 +577,7 @@ async def update_policy(request: Request, rt: RuntimeDep, token: RequiredTokenDe
             work.store.notifications.set_policy(me.account_id, values, work.now())
         return _policy_body(work, me.account_id)
 
-    return json_response(rt.write(run))
+    return json_response(await in_thread(rt.write, run))
 
 
 @router.get("/api/v2/notifications/{group_key}", response_model=schemas.GroupedNotificationsResults)
