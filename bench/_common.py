@@ -336,6 +336,21 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
+def pair_ratios(
+    by: dict[tuple[str, int], Any], pairs: list[int], subject: str, anchor: str
+) -> tuple[list[float], list[float]]:
+    """Per pair: the subject's throughput over the anchor's, and the anchor's CPU per request
+    over the subject's (runs keyed by (target, pair), each with rps, cpu_seconds, requests)."""
+    throughput = [by[subject, p].rps / by[anchor, p].rps for p in pairs]
+    cpu = [
+        (by[anchor, p].cpu_seconds / max(by[anchor, p].requests, 1))
+        / (by[subject, p].cpu_seconds / max(by[subject, p].requests, 1))
+        for p in pairs
+        if by[subject, p].cpu_seconds > 0
+    ]
+    return throughput, cpu
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

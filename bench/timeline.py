@@ -431,13 +431,7 @@ def report(
 
     pairs = sorted({r.pair for r in runs})
     by = {(r.target, r.pair): r for r in runs}
-    ratios = [by["parvis", p].rps / by["anchor", p].rps for p in pairs]
-    cpu_ratios = [
-        (by["anchor", p].cpu_seconds / max(by["anchor", p].requests, 1))
-        / (by["parvis", p].cpu_seconds / max(by["parvis", p].requests, 1))
-        for p in pairs
-        if by["parvis", p].cpu_seconds > 0
-    ]
+    ratios, cpu_ratios = common.pair_ratios(by, pairs, "parvis", "anchor")
 
     def agg(target: str) -> dict[str, float]:
         mine = [by[target, p].summary() for p in pairs]

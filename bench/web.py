@@ -221,13 +221,7 @@ def report(
 
     pairs = sorted({r.pair for r in runs})
     by = {(r.target, r.pair): r for r in runs}
-    ratios = [by["html", p].rps / by["json", p].rps for p in pairs]
-    cpu_ratios = [
-        (by["json", p].cpu_seconds / max(by["json", p].requests, 1))
-        / (by["html", p].cpu_seconds / max(by["html", p].requests, 1))
-        for p in pairs
-        if by["html", p].cpu_seconds > 0
-    ]
+    ratios, cpu_ratios = common.pair_ratios(by, pairs, "html", "json")
 
     def agg(target: str) -> dict[str, float]:
         mine = [by[target, p].summary() for p in pairs]
