@@ -15,6 +15,7 @@ from parvis.api.streaming import Publisher
 from parvis.config import Settings
 from parvis.jobs.queue import HueyQueue, make_huey, start_embedded_worker
 from parvis.jobs.runtime import InlineQueue, Runtime
+from parvis.services import rules
 from parvis.services.context import Clock, system_clock
 from parvis.storage.counters import Counters, MemoryCounters, RedisCounters
 from parvis.storage.database import Database
@@ -74,6 +75,8 @@ def build(
     runtime.broker = broker
     runtime.publisher = Publisher(broker, settings)
     ref.append(runtime)
+    if migrate:  # the versioned rules start as the configured ones (services/rules.py)
+        runtime.write(rules.seed)
     return Parvis(settings=settings, db=db, runtime=runtime, huey=huey)
 
 

@@ -1,5 +1,6 @@
 """The `parvis` command: serve, run the job worker, migrate, manage users, seed test networks,
-announcements, the interface catalogues.
+announcements, the moderation registers (trusted flaggers, authority orders, moderator roster,
+rules), the interface catalogues.
 
 One file for every command (over 600 lines): each command is a thin typer function whose help
 text is the operator's documentation, and imports what it needs inside (the CLI starts fast).
@@ -593,6 +594,379 @@ def announcement_delete(
     console.print(f"Deleted announcement {announcement_id}.")
 
 
+# --- moderation registers: trusted flaggers, authority register, roster, rules ----------------
+
+flaggers_app = typer.Typer(
+    help="The trusted flaggers (DSA art. 22): their notices take the priority lane.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(flaggers_app, name="flaggers")
+authority_app = typer.Typer(
+    help="The authority register (DSA arts. 9, 10, 18): orders received, escalations sent.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(authority_app, name="authority")
+moderators_app = typer.Typer(
+    help="The moderator roster: languages, country, training, paid or volunteer.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(moderators_app, name="moderators")
+rules_app = typer.Typer(
+    help="The server's rules, versioned (DSA art. 14); users are told of every change.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(rules_app, name="rules")
+
+
+def _say(text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _when(moment: Any) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "-"
+
+
+@flaggers_app.command("add")
+def flaggers_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The entity's name (never a person).")],
+    coordinator: Annotated[
+        str, typer.Option(help="The Digital Services Coordinator that awarded the status.")
+    ],
+    member_state: Annotated[str, typer.Option(help="That coordinator's member state (FR, DE, …).")],
+    area: Annotated[
+        list[str] | None,
+        typer.Option(help="An area of expertise, as an offence key (repeat); none: all areas."),
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option(help="The account it reports from (user@domain for remote).")
+    ] = None,
+) -> None:
+    """Register a trusted flagger."""
+    from parvis.services import trusted_flaggers
+
+    def add(work: Work) -> Any:
+        account_id = _account_id(work, account) if account else None
+        new = trusted_flaggers.NewFlagger(
+            name=name,
+            coordinator=coordinator,
+            member_state=member_state,
+            areas=tuple(area or ()),
+            account_id=account_id,
+        )
+        return trusted_flaggers.register(work, new)
+
+    made = _write(ctx, add)
+    _say(f"Registered trusted flagger {made.id}: {made.name}.")
+
+
+@flaggers_app.command("list")
+def flaggers_list(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked flaggers.")] = False,
+) -> None:
+    """List the trusted flaggers with their accuracy over the misuse window."""
+    from parvis.services import trusted_flaggers
+
+    def run(work: Work) -> Any:
+        scores = trusted_flaggers.accuracies(work)
+        return [(f, scores[f.id]) for f in trusted_flaggers.every(work, with_revoked=all_)]
+
+    found = _write(ctx, run)
+    if not found:
+        _say("No trusted flaggers.")
+    for f, score in found:
+        state = f"revoked {_when(f.revoked_at)}" if f.revoked_at else "active"
+        precision = "-" if score.precision is None else f"{score.precision:.0%}"
+        review = "  REVIEW: many unsubstantiated notices (art. 22(6))" if score.review else ""
+        _say(
+            f"{f.id}  {f.name}  ({f.coordinator}, {f.member_state})  {state}  "
+            f"areas: {', '.join(f.areas) or 'all'}  notices {score.notices}: "
+            f"{score.restricted} acted on, {score.rejected} rejected, {score.pending} pending, "
+            f"precision {precision}{review}"
+        )
+
+
+@flaggers_app.command("revoke")
+def flaggers_revoke(
+    ctx: typer.Context,
+    flagger_id: Annotated[int, typer.Argument(help="The id shown by `flaggers list`.")],
+) -> None:
+    """End a trusted flagger's status; its later notices take the ordinary lanes."""
+    from parvis.services import trusted_flaggers
+
+    _write(ctx, lambda work: trusted_flaggers.revoke(work, flagger_id))
+    _say(f"Trusted flagger {flagger_id} revoked.")
+
+
+class OrderKind(StrEnum):
+    act = "act"
+    info = "info"
+    escalation = "escalation"
+
+
+def _category(value: str) -> str:
+    value = value.strip().upper()
+    return value if value.startswith("STATEMENT_CATEGORY_") else f"STATEMENT_CATEGORY_{value}"
+
+
+@authority_app.command("record")
+def authority_record(
+    ctx: typer.Context,
+    kind: Annotated[
+        OrderKind,
+        typer.Argument(
+            help="act: an order to act (art. 9); info: to provide information (art. 10); "
+            "escalation: a threat to life or safety we reported (art. 18)."
+        ),
+    ],
+    authority_name: Annotated[
+        str, typer.Argument(metavar="AUTHORITY", help="The issuing (or informed) authority.")
+    ],
+    member_state: Annotated[
+        str, typer.Option(help="Its member state (FR, DE, …; EU for Europol, escalations).")
+    ],
+    category: Annotated[
+        str, typer.Option(help="The DSA category, e.g. ILLEGAL_OR_HARMFUL_SPEECH.")
+    ],
+    legal_basis: Annotated[
+        str, typer.Option(help="The legal basis the order cites (orders only).")
+    ] = "",
+    reference: Annotated[str, typer.Option(help="The authority's reference number.")] = "",
+    item: Annotated[
+        list[str] | None, typer.Option(help="A URL on this server it concerns (repeat).")
+    ] = None,
+    received: Annotated[
+        str | None,
+        typer.Option(help="When received (escalation: sent), ISO 8601; default now."),
+    ] = None,
+    provided: Annotated[str, typer.Option(help="Escalations: the data transmitted.")] = "",
+) -> None:
+    """Enter an order received, or an escalation sent, in the authority register."""
+    from parvis.services import authority
+
+    new = authority.NewOrder(
+        kind=kind.value,
+        authority=authority_name,
+        member_state=member_state,
+        dsa_category=_category(category),
+        legal_basis=legal_basis,
+        reference=reference,
+        items=tuple(item or ()),
+        received_at=_moment(received, "--received"),
+        provided=provided,
+    )
+    made = _write(ctx, lambda work: authority.record(work, None, new))
+    _say(f"Recorded {made.kind} {made.id} from {made.authority}.")
+    if made.not_held:
+        _say(made.not_held)
+
+
+@authority_app.command("ack")
+def authority_ack(
+    ctx: typer.Context,
+    order_id: Annotated[int, typer.Argument(help="The id shown by `authority list`.")],
+    at: Annotated[
+        str | None, typer.Option(help="When the authority was told (ISO 8601); default now.")
+    ] = None,
+) -> None:
+    """Record that the issuing authority was told the order was received."""
+    from parvis.services import authority
+
+    moment = _moment(at, "--at")
+    _write(ctx, lambda work: authority.acknowledge(work, order_id, moment))
+    _say(f"Order {order_id} acknowledged.")
+
+
+@authority_app.command("carry-out")
+def authority_carry_out(
+    ctx: typer.Context,
+    order_id: Annotated[int, typer.Argument(help="The id shown by `authority list`.")],
+    effect: Annotated[str, typer.Option(help="What was done (orders to act).")] = "",
+    provided: Annotated[
+        str, typer.Option(help="What was handed over (orders to provide information).")
+    ] = "",
+    at: Annotated[
+        str | None, typer.Option(help="When it was given effect (ISO 8601); default now.")
+    ] = None,
+) -> None:
+    """Record that an order was given effect, and what was done or handed over."""
+    from parvis.services import authority
+
+    moment = _moment(at, "--at")
+    _write(
+        ctx,
+        lambda work: authority.carry_out(
+            work, order_id, effect=effect, provided=provided, at=moment
+        ),
+    )
+    _say(f"Order {order_id} carried out.")
+
+
+@authority_app.command("list")
+def authority_list(
+    ctx: typer.Context,
+    kind: Annotated[OrderKind | None, typer.Option(help="Only this kind.")] = None,
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only orders not carried out yet.")
+    ] = False,
+) -> None:
+    """List the authority register, the most recently received first."""
+    from parvis.services import authority
+
+    found = _write(
+        ctx,
+        lambda work: authority.every(work, kind=kind.value if kind else None, open_only=open_only),
+    )
+    if not found:
+        _say("The register is empty.")
+    for o in found:
+        _say(
+            f"{o.id}  {o.kind}  {o.authority} ({o.member_state})  ref {o.reference or '-'}  "
+            f"{o.dsa_category.removeprefix('STATEMENT_CATEGORY_')}  received "
+            f"{_when(o.received_at)}  acknowledged {_when(o.acknowledged_at)}  "
+            f"carried out {_when(o.carried_out_at)}"
+        )
+        for url in o.items:
+            _say(f"    {url}")
+        if o.effect:
+            _say(f"    effect: {o.effect}")
+        if o.provided:
+            _say(f"    provided: {o.provided}")
+
+
+@moderators_app.command("set")
+def moderators_set(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A local moderator's or admin's name.")],
+    language: Annotated[list[str], typer.Option(help="A language they read, ISO 639-1 (repeat).")],
+    country: Annotated[str, typer.Option(help="Where they work from, ISO 3166 (FR, DE…).")],
+    training: Annotated[str, typer.Option(help="The training they received (empty: none).")] = "",
+    paid: Annotated[
+        bool, typer.Option("--paid/--volunteer", help="Paid staff, or a volunteer.")
+    ] = False,
+) -> None:
+    """Put a moderator on the roster, or update their entry."""
+    from parvis.services import roster
+
+    _write(
+        ctx,
+        lambda work: roster.set_entry(
+            work,
+            _account_id(work, username),
+            languages=language,
+            country=country,
+            training=training,
+            paid=paid,
+        ),
+    )
+    _say(f"{username} is on the moderator roster.")
+
+
+@moderators_app.command("leave")
+def moderators_leave(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A moderator on the roster.")],
+) -> None:
+    """Take a moderator off the roster from now on (past periods still count them)."""
+    from parvis.services import roster
+
+    _write(ctx, lambda work: roster.leave(work, _account_id(work, username)))
+    _say(f"{username} left the moderator roster.")
+
+
+@moderators_app.command("list")
+def moderators_list(ctx: typer.Context) -> None:
+    """Show the roster and the aggregate that is published (numbers only, never names)."""
+    from parvis.services import roster
+
+    def run(work: Work) -> Any:
+        entries = roster.entries(work)
+        names = work.store.accounts.get_many(e.account_id for e in entries)
+        return roster.aggregate(work), [
+            (names[e.account_id].username if e.account_id in names else "?", e) for e in entries
+        ]
+
+    total, entries = _write(ctx, run)
+    for name, e in entries:
+        state = f"left {_when(e.until)}" if e.until else f"since {_when(e.since)}"
+        _say(
+            f"{name}  {','.join(e.languages)}  {e.country}  {'paid' if e.paid else 'volunteer'}  "
+            f"{'trained' if e.training else 'no training'}  {state}"
+        )
+    _say(
+        f"Published: {total.total} moderators; languages "
+        f"{', '.join(f'{k} {v}' for k, v in total.by_language.items()) or '-'}; countries "
+        f"{', '.join(f'{k} {v}' for k, v in total.by_country.items()) or '-'}; "
+        f"{total.paid} paid, {total.volunteer} volunteers, {total.trained} trained."
+    )
+
+
+@rules_app.command("list")
+def rules_list(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every version, earlier and retired ones included.")
+    ] = False,
+) -> None:
+    """List the rules in force (or every version)."""
+    from parvis.services import rules
+
+    found = _write(ctx, rules.history if all_ else rules.current)
+    if not found:
+        _say("No rules.")
+    for r in found:
+        until = f" until {_when(r.valid_to)}" if r.valid_to else ""
+        _say(f"{r.id} v{r.version}  from {_when(r.valid_from)}{until}  {r.text}")
+        if r.hint:
+            _say(f"    {r.hint}")
+
+
+@rules_app.command("add")
+def rules_add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The rule, in plain words.")],
+    hint: Annotated[str, typer.Option(help="A longer explanation, with examples.")] = "",
+) -> None:
+    """Add a rule (next free id); users are told by an announcement."""
+    from parvis.services import rules
+
+    made = _write(ctx, lambda work: rules.add(work, text, hint))
+    _say(f"Added rule {made.id}.")
+
+
+@rules_app.command("change")
+def rules_change(
+    ctx: typer.Context,
+    rule_id: Annotated[str, typer.Argument(help="The rule's id, as `rules list` shows it.")],
+    text: Annotated[str, typer.Argument(help="The rule's new wording.")],
+    hint: Annotated[
+        str | None, typer.Option(help="A new explanation (left out: keep the current one).")
+    ] = None,
+) -> None:
+    """Change a rule: a new version from now on; decisions keep citing the old one."""
+    from parvis.services import rules
+
+    made = _write(ctx, lambda work: rules.change(work, rule_id, text, hint))
+    _say(f"Rule {made.id} is now at version {made.version}.")
+
+
+@rules_app.command("retire")
+def rules_retire(
+    ctx: typer.Context,
+    rule_id: Annotated[str, typer.Argument(help="The rule's id, as `rules list` shows it.")],
+) -> None:
+    """Withdraw a rule (its id is never reused); users are told by an announcement."""
+    from parvis.services import rules
+
+    _write(ctx, lambda work: rules.retire(work, rule_id))
+    _say(f"Rule {rule_id} retired.")
+
+
 # --- i18n -------------------------------------------------------------------------------------
 
 i18n_app = typer.Typer(
@@ -715,6 +1089,150 @@ def i18n_update(
 
 def _translated(string: Any) -> bool:
     return all(string) if isinstance(string, tuple) else bool(string)
+
+
+# --- the DSA Transparency Database ------------------------------------------------------------
+
+transparency_app = typer.Typer(
+    help="Statements of reasons (DSA Art. 17) and the DSA Transparency Database (Art. 24(5)).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(transparency_app, name="transparency")
+
+
+@transparency_app.command("submit")
+def transparency_submit(
+    ctx: typer.Context,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="The Transparency Database API's base URL (default: PARVIS_TDB_ENDPOINT), "
+            "e.g. the sandbox's, then https://transparency.dsa.ec.europa.eu. The API token "
+            "is read from PARVIS_TDB_TOKEN only (never on the command line)."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(help="Statements per call (the database takes 100 at most).", min=1)
+    ] = 100,
+    attempts: Annotated[
+        int,
+        typer.Option(help="Tries per batch, with exponential backoff, before stopping.", min=1),
+    ] = 4,
+) -> None:
+    """Send the statements of reasons of every restriction not yet in the DSA Transparency
+    Database. Safe to run at any time: a statement is never sent twice. The server does the
+    same every 10 minutes when PARVIS_TDB_ENDPOINT is set. Exits with 1 when the database
+    could not be reached or refused a statement (each refusal is printed with its reasons)."""
+    from parvis.services import statements
+
+    settings = settings_for(ctx)
+    url = endpoint or settings.tdb_endpoint
+    if not url:
+        raise fail("no Transparency Database endpoint: set PARVIS_TDB_ENDPOINT or --endpoint")
+    if batch_size > statements.BATCH:
+        raise fail(f"--batch-size: the database takes {statements.BATCH} statements at most")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with _runtime(ctx) as runtime:
+        total = runtime.read(lambda work: work.store.statements.count_unsubmitted())
+        with (
+            statements.TdbClient(url, settings.tdb_token) as client,
+            Progress(*columns, console=console) as progress,
+        ):
+            task = progress.add_task("statements of reasons", total=total)
+            report = statements.submit_pending(
+                runtime,
+                client,
+                batch_size=batch_size,
+                attempts=attempts,
+                progress=lambda n: progress.advance(task, n),
+            )
+    console.print(
+        f"{report.submitted} submitted, {report.already} already stored, "
+        f"{len(report.refused)} refused."
+    )
+    for puid, problems in report.refused.items():
+        errors.print(f"refused {puid}: {'; '.join(problems)}", markup=False, highlight=False)
+    if report.error:
+        raise fail(f"{report.error}; {report.left} left for the next run")
+    if report.refused:
+        raise typer.Exit(code=1)
+
+
+# --- the public moderation log ----------------------------------------------------------------
+
+log_app = typer.Typer(
+    help="The public moderation log: check that a server never rewrote its history.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(log_app, name="log")
+
+# The HTTP transport `log verify` uses (None: the network). Tests point it at an in-process app.
+log_transport: Any = None
+
+
+@log_app.command("verify")
+def log_verify(
+    url: Annotated[
+        str, typer.Argument(help="The Parvis server's address, e.g. https://parvis.example")
+    ],
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to remember the last verified checkpoint "
+            "(default ~/.cache/parvis/log-<host>.json).",
+            dir_okay=False,
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="Pin the log's public key (as the server publishes it: "
+            "<origin>+<key id>+<base64 key>, or 32 bytes in base64) instead of trusting the "
+            "key first seen."
+        ),
+    ] = None,
+) -> None:
+    """Download a server's public moderation log and prove that no past entry was altered,
+    reordered or removed: every checkpoint is signed by the log's key and extends the one
+    before it, the entries rebuild every signed root, and the log extends the one verified on
+    the previous run (remembered in the state file; the key is trusted on first use unless
+    --key pins it). Exits with 0 when the log verifies, 1 with the reason otherwise."""
+    from urllib.parse import urlsplit
+
+    from parvis.services import transparency_log_verify as audit
+
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise fail(f"{url!r} is not a server address (https://host)")
+    path = state or audit.default_state_path(url)
+    columns = (TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        try:
+            report = audit.verify(url, path, key=key, transport=log_transport, progress=advance)
+        except audit.VerifyFailed as exc:
+            raise fail(f"the moderation log of {url} does not verify: {exc}") from None
+    _say(
+        f"Verified {report.origin}: {report.tree_size} entries, {report.checkpoints} signed "
+        f"checkpoints, root {report.root_hash}."
+    )
+    if report.previous is not None:
+        _say(
+            f"It extends the log of {report.previous.tree_size} entries verified on "
+            f"{report.previous.verified_at}."
+        )
+    if report.trusted_on_first_use:
+        _say(
+            f"First verification: the key {report.public_key} is trusted from now on "
+            f"(remembered in {path}). Compare it with the one the operator publishes."
+        )
 
 
 def main() -> None:

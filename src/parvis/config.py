@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 import secrets
 from datetime import date
 from enum import StrEnum
@@ -61,6 +64,34 @@ class Settings(BaseSettings):
             "Label automated accounts as bots.",
         ]
     )
+    # Moderation (DSA): the target time to decide a notice (a threat to life or safety gets at
+    # most one hour), and the certified out-of-court dispute settlement bodies (DSA art. 21)
+    # named in every decision, as "name — URL".
+    moderation_target_hours: int = Field(24, ge=1, le=24 * 14)
+    dispute_bodies: list[str] = Field(
+        default_factory=lambda: [
+            "Certified out-of-court dispute settlement bodies (European Commission list) — "
+            "https://digital-strategy.ec.europa.eu/en/policies/dsa-out-of-court-dispute-settlement"
+        ]
+    )
+    # Trusted flaggers (DSA art. 22(6)): a flagger is marked for a report to its coordinator
+    # once at least this many of its decided notices, and this share of them, were rejected
+    # (over the misuse window below).
+    flagger_review_min_rejected: int = Field(10, ge=1)
+    flagger_review_ratio: float = Field(0.5, gt=0, le=1)
+    # Misuse (DSA art. 23), over a rolling window: an account is warned, then (only after a
+    # warning) suspended, once it reaches BOTH the number and the share. Content: manifestly
+    # illegal items among its posts; notices: manifestly unfounded ones among those it sent.
+    misuse_window_days: int = Field(180, ge=1, le=3660)
+    misuse_content_items: int = Field(3, ge=1)
+    misuse_content_ratio: float = Field(0.1, gt=0, le=1)
+    misuse_notices: int = Field(5, ge=1)
+    misuse_notices_ratio: float = Field(0.5, gt=0, le=1)
+    misuse_suspension_days: int = Field(30, ge=1, le=3660)
+    misuse_notices_suspension_days: int = Field(90, ge=1, le=3660)
+    # How many days the access logs of the web server or proxy in front of Parvis are kept (0:
+    # none kept). Stated in the authority register as what cannot be handed over.
+    access_log_retention_days: int = Field(0, ge=0, le=3660)
     # The about page, privacy policy and terms of service (/api/v1/instance/...): plain text,
     # blank lines between paragraphs. Empty: the description, Parvis's own summary of what it
     # keeps, and the rules above. Set `policies_updated` to the day you change any of them.
@@ -68,6 +99,11 @@ class Settings(BaseSettings):
     privacy_policy: str = ""
     terms_of_service: str = ""
     policies_updated: date = date(2026, 11, 23)
+    # The DSA Transparency Database (Art. 24(5)): statements of reasons are sent to this API
+    # base URL (the sandbox first, then https://transparency.dsa.ec.europa.eu) with the
+    # platform's API token, every 10 minutes and by `parvis transparency submit`. Empty: off.
+    tdb_endpoint: str = ""
+    tdb_token: str = ""
 
     secret_key: str = Field(
         "", description="Signs short-lived tickets; generated into the data dir when empty."
@@ -83,6 +119,47 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    log_signing_key: str = Field(
+        "",
+        description="The Ed25519 private key (32 bytes, base64) signing the public moderation "
+        "log's checkpoints; generated into the data dir (log_signing_key) when empty. Back it "
+        "up with the database: a new key breaks every verifier's trust in the log.",
+    )
+
+    def log_key_seed(self) -> bytes:
+        """The moderation log's Ed25519 private key (its 32-byte seed), from
+        PARVIS_LOG_SIGNING_KEY or a file created once (0600) in the data dir."""
+        text = self.log_signing_key
+        if not text:
+            path = self.data_dir / "log_signing_key"
+            if not path.exists():
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                # Written whole with mode 0600 under a temporary name, then linked into place:
+                # never readable by others, never seen half-written, and if another process
+                # got there first, its key is the one kept.
+                fresh = base64.b64encode(secrets.token_bytes(32)).decode() + "\n"
+                temp = path.with_name(f".log_signing_key.{secrets.token_hex(8)}")
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(fresh)
+                try:
+                    os.link(temp, path)
+                except FileExistsError:
+                    pass
+                finally:
+                    temp.unlink()
+            text = path.read_text()
+        try:
+            seed = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            seed = b""
+        if len(seed) != 32:
+            raise ValueError(
+                "PARVIS_LOG_SIGNING_KEY (or log_signing_key in the data dir) must be an "
+                "Ed25519 private key: 32 bytes in base64"
+            )
+        return seed
 
     @property
     def base_url(self) -> str:

@@ -470,7 +470,7 @@ def test_parvis_response_conforms_to_mastodon(entity: str, world: World) -> None
 # Routes that Mastodon does not have are declared in PARVIS_ONLY; the streaming routes are left
 # out of (b) (an event stream, not JSON).
 
-API_PREFIXES = ("/api/v1/", "/api/v2/")
+API_PREFIXES = ("/api/v1/", "/api/v2/", "/api/parvis/")
 NOT_WALKED = ("/api/v1/streaming",)
 
 # Parameters that Parvis takes and Mastodon's generated document does not name: (method,
@@ -485,6 +485,10 @@ PARVIS_PARAMETERS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("POST", "/api/v1/statuses"): {"reply_policy": "Parvis extension: who may reply"},
     ("PUT", "/api/v1/statuses/{id}"): {"reply_policy": "Parvis extension: who may reply"},
+    ("POST", "/api/v1/reports"): {
+        "legal_ground": "Parvis extension: the law the notifier relies on (DSA art. 16)",
+        "good_faith": "Parvis extension: the notifier's good-faith statement (DSA art. 16)",
+    },
     ("GET", "/api/v1/announcements"): {"with_dismissed": _DOCUMENTED},
     ("POST", "/api/v1/notifications/requests/accept"): {"id": _DOCUMENTED},
     ("POST", "/api/v1/notifications/requests/dismiss"): {"id": _DOCUMENTED},
@@ -625,6 +629,7 @@ ANSWERING_ROUTES = [r for r in MASTODON_ROUTES if not any(r.path.startswith(p) f
 
 # Routes that Parvis serves and Mastodon's document does not have, each with why. A new one
 # must be added here, so that nothing leaves the Mastodon shape unnoticed.
+_REGISTERS = "Parvis's moderation registers (DSA arts. 9, 10, 18, 22, 23, 42), staff only"
 PARVIS_ONLY = {
     "GET /api/v1/notifications/policy": "Mastodon 4.3's v1 policy, dropped from the document",
     "PATCH /api/v1/notifications/policy": "Mastodon 4.3's v1 policy, dropped from the document",
@@ -632,6 +637,28 @@ PARVIS_ONLY = {
     "GET /api/v1/instance/languages": "served by Mastodon since 4.2, missing from the document",
     "WEBSOCKET /api/v1/streaming": "the WebSocket: the document only describes HTTP",
     "WEBSOCKET /api/v1/streaming/": "the WebSocket, with the trailing slash some clients send",
+    "GET /api/parvis/v1/transparency/report": "Parvis's transparency report (DSA art. 15, 24)",
+    "GET /api/parvis/v1/transparency/statements": "statements of reasons (DSA art. 17, 24(5))",
+    "GET /api/parvis/v1/transparency/statements/{puid}": "one statement of reasons by PUID",
+    "GET /api/parvis/v1/transparency/log": "the public moderation log's signed head",
+    "GET /api/parvis/v1/transparency/log/entries": "the moderation log's entries",
+    "GET /api/parvis/v1/transparency/log/checkpoints": "the moderation log's checkpoints",
+    "GET /api/parvis/v1/transparency/log/proof/inclusion": "a Merkle inclusion proof",
+    "GET /api/parvis/v1/transparency/log/proof/consistency": "a Merkle consistency proof",
+    "GET /api/parvis/v1/rules": "Parvis's versioned rules, every version (DSA art. 14)",
+    "GET /api/parvis/v1/admin/trusted_flaggers": _REGISTERS,
+    "POST /api/parvis/v1/admin/trusted_flaggers": _REGISTERS,
+    "GET /api/parvis/v1/admin/trusted_flaggers/{id}": _REGISTERS,
+    "POST /api/parvis/v1/admin/trusted_flaggers/{id}/revoke": _REGISTERS,
+    "GET /api/parvis/v1/admin/authority_orders": _REGISTERS,
+    "POST /api/parvis/v1/admin/authority_orders": _REGISTERS,
+    "GET /api/parvis/v1/admin/authority_orders/{id}": _REGISTERS,
+    "POST /api/parvis/v1/admin/authority_orders/{id}/acknowledge": _REGISTERS,
+    "POST /api/parvis/v1/admin/authority_orders/{id}/carry_out": _REGISTERS,
+    "GET /api/parvis/v1/admin/moderators": _REGISTERS,
+    "PUT /api/parvis/v1/admin/moderators/{account_id}": _REGISTERS,
+    "DELETE /api/parvis/v1/admin/moderators/{account_id}": _REGISTERS,
+    "GET /api/parvis/v1/admin/accounts/{id}/misuse": _REGISTERS,
 }
 
 
@@ -1051,6 +1078,17 @@ def _build_changes(world: World) -> None:
     call(dave, "POST", f"{statuses}/mute", id="status")
     call(dave, "POST", f"{statuses}/unmute", id="status")
     call(dave, "POST", accounts + "/note", id="erin", json={"comment": "Compte verrouillé"})
+    call(
+        erin,
+        "POST",
+        "/api/v1/reports",
+        json={
+            "account_id": ids.get("dave", "0"),
+            "status_ids": [ids.get("status", "0")],
+            "comment": "Pourriel",
+            "category": "spam",
+        },
+    )
     quoting = erin.post(
         "/api/v1/statuses",
         json={"status": "Bien dit", "quoted_status_id": ids.get("status", "0")},

@@ -111,3 +111,52 @@ def fresh_postgres() -> Iterator[Database]:
 @pytest.mark.postgres
 def test_postgres_migrations_round_trip(fresh_postgres: Database) -> None:
     _round_trip(fresh_postgres)
+
+
+def test_0010_moves_each_notice_into_an_item_under_its_case(tmp_path: Path) -> None:
+    """Notices sent before accountable moderation keep their reported item: it becomes a
+    notice item filed under the subject's case (two notices on one post share the case), and
+    the old categories take their new offence names; and back down again."""
+    db = Database(f"sqlite:///{tmp_path / 'notices.sqlite3'}")
+    try:
+        upgrade(db, "0008")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, username, acct_key, display_name, note, note_html,"
+                    " fields_json, locked, bot, discoverable, indexable, hide_collections, uri,"
+                    " url, statuses_count, followers_count, following_count, created_at,"
+                    " updated_at) VALUES (7, 'ann', 'ann@', '', '', '', '[]', false, false,"
+                    " true, true, false, 'u7', 'u7', 0, 0, 0, '2026-01-01', '2026-01-01')"
+                )
+            )
+            for nid, status, category in ((1, 70, "hate"), (2, 70, "spam"), (3, None, "illegal")):
+                conn.execute(
+                    text(
+                        "INSERT INTO notices (id, status_id, account_id, category, explanation,"
+                        " reporter_name, reporter_email, created_at) VALUES (:id, :s, 7, :c,"
+                        " 'why', '', '', '2026-01-02')"
+                    ),
+                    {"id": nid, "s": status, "c": category},
+                )
+        upgrade(db)
+        with db.engine.connect() as conn:
+            items = conn.execute(
+                text("SELECT notice_id, case_id, status_id, account_id FROM notice_items")
+            ).all()
+            cases = conn.execute(
+                text("SELECT id, subject_type, subject_id, open_notices FROM mod_cases")
+            ).all()
+            categories = dict(conn.execute(text("SELECT id, category FROM notices")).all())
+        assert sorted((n, s, a) for n, _, s, a in items) == [(1, 70, 7), (2, 70, 7), (3, None, 7)]
+        by_subject = {(t, s): (cid, n) for cid, t, s, n in cases}
+        assert by_subject.keys() == {("status", 70), ("account", 7)}
+        assert by_subject["status", 70][1] == 2
+        assert {c for n, c, s, _ in items if s == 70} == {by_subject["status", 70][0]}
+        assert categories == {1: "racial_hatred", 2: "spam", 3: "other"}
+        command.downgrade(alembic_config(db), "0008")
+        with db.engine.connect() as conn:
+            back = conn.execute(text("SELECT id, status_id, account_id FROM notices")).all()
+        assert sorted(back) == [(1, 70, 7), (2, 70, 7), (3, None, 7)]
+    finally:
+        db.dispose()

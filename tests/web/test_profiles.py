@@ -4,10 +4,12 @@ mute, followers lists, follow requests, and bad input."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 from starlette.testclient import TestClient
 
+from parvis.app import Parvis
 from tests.builders import make_user
 from tests.web.browser import browser, csrf, log_in, sign_up, submit
 
@@ -190,3 +192,31 @@ def test_pages_render_in_french(client: TestClient) -> None:
         assert r.status_code == 200 and '<html lang="fr">' in r.text, path
     for path in ("/follow_requests", "/notifications", "/search?q=bonjour", "/bookmarks"):
         assert web.get(path).status_code == 200, path
+
+
+def test_mute_for_a_while(client: TestClient, parvis: Parvis) -> None:
+    """The mute form offers a duration (Mastodon's `duration`); the mute ends by itself."""
+    start = datetime.now(UTC)
+    parvis.runtime.clock = lambda: start
+    make_user(client, "dora")
+    dora_id = account_id(client, "dora")
+    bob = browser(client)
+    sign_up(bob)
+    page = bob.get("/@dora").text
+    assert 'name="duration"' in page and 'value="3600"' in page
+
+    r = submit(bob, "/@dora", f"/accounts/{dora_id}/mute", duration="3600")
+    assert r.status_code == 303, r.text
+    page = bob.get("/@dora").text
+    assert ">Unmute<" in page and 'name="duration"' not in page
+    parvis.runtime.clock = lambda: start + timedelta(minutes=59)
+    assert ">Unmute<" in bob.get("/@dora").text
+    parvis.runtime.clock = lambda: start + timedelta(minutes=61)
+    assert ">Mute<" in bob.get("/@dora").text  # over by itself
+
+    r = submit(bob, "/@dora", f"/accounts/{dora_id}/mute", duration="forever")
+    assert r.status_code == 422 and "duration must be between 0 (forever) and 10 years" in r.text
+    r = submit(bob, "/@dora", f"/accounts/{dora_id}/mute")  # no choice: until unmuted
+    assert r.status_code == 303
+    parvis.runtime.clock = lambda: start + timedelta(days=3650)
+    assert ">Unmute<" in bob.get("/@dora").text

@@ -32,16 +32,21 @@ from parvis.api import (
     lists,
     markers,
     media,
+    moderation_registers,
     notifications,
     oauth,
     polls,
     ratelimit,
+    reports,
     scheduled_statuses,
     search,
     statuses,
     streaming,
     suggestions,
     timelines,
+    transparency_log,
+    transparency_report,
+    transparency_statements,
     trends,
 )
 from parvis.jobs.runtime import Runtime
@@ -107,6 +112,11 @@ def build_asgi(
     routers += [m.router for m in (conversations, announcements, trends, suggestions)]
     routers.append(featured_tags.router)
     routers.append(directory.router)
+    routers.append(moderation_registers.router)
+    routers.append(reports.router)
+    routers.append(transparency_statements.router)
+    routers.append(transparency_report.router)
+    routers.append(transparency_log.router)
     for router in routers:
         app.include_router(router)
     _document_optional_auth(app, routers)

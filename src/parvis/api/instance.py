@@ -25,6 +25,7 @@ from parvis.domain.languages import LANGUAGES as ISO_639_1
 from parvis.services import accounts as account_service
 from parvis.services import interactions, policies
 from parvis.services import media as media_service
+from parvis.services import rules as rule_service
 from parvis.services.context import Work
 from parvis.services.imaging import MAX_PIXELS
 
@@ -267,8 +268,9 @@ class NodeInfo(_Open):
 # -- building them ---------------------------------------------------------------------------------
 
 
-def _rules(settings: Settings) -> list[dict[str, str]]:
-    return [{"id": str(i), "text": text, "hint": ""} for i, text in enumerate(settings.rules, 1)]
+def _rules(work: Work) -> list[dict[str, str]]:
+    """The rules in force, from the versioned rules (services/rules.py)."""
+    return [{"id": r.id, "text": r.text, "hint": r.hint} for r in rule_service.current(work)]
 
 
 def _source_url(settings: Settings) -> str:
@@ -339,7 +341,7 @@ def _registrations(settings: Settings) -> tuple[bool, bool]:
 def instance_v1(rt: RuntimeDep) -> Response:
     """The server's description, Mastodon 3.x/4.x v1 shape (deprecated by v2, still used)."""
     settings = rt.settings
-    stats = rt.read(_counts)
+    stats, rules_ = rt.read(lambda work: (_counts(work), _rules(work)))
     enabled, approval = _registrations(settings)
     config = _configuration(settings)
     config["accounts"] = {"max_featured_tags": config["accounts"]["max_featured_tags"]}
@@ -360,7 +362,7 @@ def instance_v1(rt: RuntimeDep) -> Response:
             "invites_enabled": False,
             "configuration": config,
             "contact_account": None,
-            "rules": _rules(settings),
+            "rules": rules_,
         }
     )
 
@@ -369,7 +371,7 @@ def instance_v1(rt: RuntimeDep) -> Response:
 def instance_v2(rt: RuntimeDep) -> Response:
     """The server's description, Mastodon 4.x shape."""
     settings = rt.settings
-    counts = rt.read(lambda work: _counts(work, active=True))
+    counts, rules_ = rt.read(lambda work: (_counts(work, active=True), _rules(work)))
     enabled, approval = _registrations(settings)
     config = _configuration(settings)
     return json_response(
@@ -408,14 +410,14 @@ def instance_v2(rt: RuntimeDep) -> Response:
             },
             "api_versions": {"mastodon": 2},
             "contact": {"email": settings.contact_email, "account": None},
-            "rules": _rules(settings),
+            "rules": rules_,
         }
     )
 
 
 @router.get("/api/v1/instance/rules", response_model=list[Rule])
 def rules(rt: RuntimeDep) -> Response:
-    return json_response(_rules(rt.settings))
+    return json_response(rt.read(_rules))
 
 
 @router.get("/api/v1/instance/peers", response_model=list[str])

@@ -12,6 +12,7 @@ from parvis.domain.content import normalize_tag
 from parvis.domain.models import (
     Account,
     Media,
+    ModerationWarning,
     Notification,
     Poll,
     Relationship,
@@ -274,8 +275,8 @@ def status_json(
         "in_reply_to_account_id": str(s.in_reply_to_account_id)
         if s.in_reply_to_account_id
         else None,
-        "sensitive": s.sensitive,
-        "spoiler_text": s.spoiler_text,
+        "sensitive": s.marked_sensitive,
+        "spoiler_text": s.warning_text,
         "visibility": s.visibility.value,
         "language": s.language,
         "uri": s.uri,
@@ -307,6 +308,8 @@ def status_json(
         "reply_policy": s.reply_policy,
         "filtered": filter_results_json(flags.filtered.get(s.id, ())),
     }
+    if s.restriction is not None:  # Parvis extension: a moderation decision in force
+        out["moderation"] = {"restriction": s.restriction, "label": s.restriction_label}
     if viewer_id is not None:
         # A boost mirrors what the viewer did to the boosted status, as in Mastodon.
         proper = s.reblog.id if s.reblog is not None else s.id
@@ -349,6 +352,37 @@ def notification_json(
         "created_at": ts(n.created_at),
         "account": account_json(n.account, settings),
         "status": status_json(n.status, flags, settings, viewer_id) if n.status else None,
+        **(
+            {"moderation_warning": warning_json(n.warning, n.account, settings)}
+            if n.warning is not None
+            else {}
+        ),
+    }
+
+
+# Mastodon's AccountWarning actions, for the clients that show them; the statement of reasons
+# on the web (linked from `text`) says exactly what Parvis did.
+_WARNING_ACTIONS = {
+    "none": "none",
+    "warn": "none",
+    "label": "mark_statuses_as_sensitive",
+    "age_restrict": "mark_statuses_as_sensitive",
+    "remove": "delete_statuses",
+    "suspend": "suspend",
+    "terminate": "suspend",
+}
+
+
+def warning_json(w: ModerationWarning, account: Account, settings: Settings) -> dict[str, Any]:
+    link = f"{settings.base_url}/decisions/{w.decision_id}"
+    return {
+        "id": str(w.decision_id),
+        "action": _WARNING_ACTIONS.get(w.action, "silence"),
+        "text": f"{w.explanation}\n\n{link}".strip(),
+        "status_ids": [str(s) for s in w.status_ids] or None,
+        "target_account": account_json(account, settings),
+        "appeal": {"text": w.appeal_text, "state": w.appeal_state} if w.appeal_state else None,
+        "created_at": ts(w.created_at),
     }
 
 

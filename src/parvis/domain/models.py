@@ -45,6 +45,8 @@ class Account:
     updated_at: datetime
     avatar_key: str | None = None
     header_key: str | None = None
+    suspended_until: datetime | None = None  # a temporary suspension ends by itself
+    notices_suspended_until: datetime | None = None  # DSA art. 23(2)
 
     @property
     def local(self) -> bool:
@@ -146,6 +148,9 @@ class Status:
     quotes_count: int = 0
     poll: Poll | None = None
     quote: Quote | None = None
+    # A moderation decision in force on the post (parvis.domain.moderation ACTIONS), if any.
+    restriction: str | None = None
+    restriction_label: str = ""
 
     @property
     def facts(self) -> PostFacts:
@@ -154,7 +159,28 @@ class Status:
             visibility=self.visibility,
             mentioned_ids=frozenset(m.account_id for m in self.mentions),
             author_suspended=self.account.suspended,
+            withheld=self.restriction in ("disable", "remove"),
+            adults_only=self.restriction == "age_restrict",
         )
+
+    @property
+    def warning_text(self) -> str:
+        """The content warning readers see: a moderators' label comes first."""
+        if self.restriction == "label" and self.restriction_label:
+            if self.spoiler_text:
+                return f"{self.restriction_label} — {self.spoiler_text}"
+            return self.restriction_label
+        return self.spoiler_text
+
+    @property
+    def marked_sensitive(self) -> bool:
+        return self.sensitive or self.restriction in ("label", "age_restrict")
+
+    @property
+    def interactions_restricted(self) -> bool:
+        """Moderators restricted replies, boosts, quotes and favourites (the author keeps
+        them)."""
+        return self.restriction == "restrict_interactions"
 
 
 @dataclass(frozen=True)
@@ -220,9 +246,25 @@ class Relationship:
 
 
 @dataclass(frozen=True)
+class ModerationWarning:
+    """What a `moderation_warning` notification tells the author about a decision (Mastodon's
+    AccountWarning), with the way to the full statement of reasons."""
+
+    decision_id: int
+    action: str  # parvis.domain.moderation ACTIONS key
+    explanation: str
+    status_ids: tuple[int, ...]
+    created_at: datetime
+    reversed: bool
+    appeal_text: str = ""
+    appeal_state: str = ""  # "" | pending | approved | rejected
+
+
+@dataclass(frozen=True)
 class Notification:
     id: int
     type: str
     created_at: datetime
     account: Account
     status: Status | None
+    warning: ModerationWarning | None = None

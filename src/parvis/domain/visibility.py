@@ -58,12 +58,16 @@ class PostFacts:
     visibility: Visibility
     mentioned_ids: frozenset[int] = field(default_factory=frozenset)
     author_suspended: bool = False
+    withheld: bool = False  # disabled or removed by a moderation decision
+    adults_only: bool = False  # age-restricted by a moderation decision: signed-in readers only
 
 
 def may_see(viewer: Viewer, post: PostFacts) -> bool:
     if viewer.account_id == post.author_id:
         return True
-    if post.author_suspended:
+    if post.author_suspended or post.withheld:
+        return False
+    if post.adults_only and viewer.account_id is None:
         return False
     if viewer.account_id is not None and viewer.blocked_with(post.author_id):
         return False

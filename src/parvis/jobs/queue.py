@@ -11,6 +11,7 @@ from huey.consumer import Consumer
 
 from parvis.jobs.registry import RETRIES
 from parvis.jobs.runtime import Runtime, run_job
+from parvis.services import statements
 
 log = logging.getLogger("parvis.jobs")
 
@@ -39,6 +40,16 @@ class HueyQueue:
         )
         huey.periodic_task(crontab(minute="*"), name="parvis.periodic.publish_due")(
             lambda: run_job(self._runtime_ref[0], "publish_due", {})
+        )
+        huey.periodic_task(crontab(minute="*"), name="parvis.periodic.end_restrictions")(
+            lambda: run_job(self._runtime_ref[0], "end_restrictions", {})
+        )
+        # Statements of reasons to the DSA Transparency Database, when PARVIS_TDB_ENDPOINT is
+        # set; not a registry job: it must not hold a transaction while it talks to the database.
+        huey.periodic_task(crontab(minute="*/10"), name="parvis.periodic.submit_statements")(
+            lambda: statements.submit_configured(
+                self._runtime_ref[0], self._runtime_ref[0].settings
+            )
         )
 
     def _handler(self, kind: str) -> Any:

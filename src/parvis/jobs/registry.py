@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from parvis.services import fanout, media, notifications, scheduled
+from parvis.services import fanout, media, notifications, restrictions, scheduled
 from parvis.services.context import Work
 from parvis.services.media import Files
 
@@ -47,6 +47,10 @@ def _publish_due(work: Work, files: Files) -> int:
     return scheduled.publish_due(work)
 
 
+def _end_restrictions(work: Work, files: Files) -> int:
+    return restrictions.expire(work)
+
+
 JOBS: dict[str, Handler] = {
     "fanout": _fanout,
     "backfill_feed": _backfill,
@@ -55,6 +59,7 @@ JOBS: dict[str, Handler] = {
     "process_media": _process_media,
     "trim_feeds": _trim_feeds,
     "publish_due": _publish_due,
+    "end_restrictions": _end_restrictions,
 }
 
 # Retries per kind (Huey retries a failed job after `retry_delay` seconds).
@@ -66,4 +71,5 @@ RETRIES: dict[str, int] = {
     "process_media": 2,
     "trim_feeds": 0,
     "publish_due": 0,
+    "end_restrictions": 0,
 }

@@ -6,7 +6,7 @@ from parvis.domain.errors import Invalid
 from parvis.domain.models import Status
 from parvis.domain.visibility import Visibility
 from parvis.services.context import Work
-from parvis.services.posting import visible_status
+from parvis.services.posting import check_interactions_allowed, visible_status
 
 MAX_PINS = 5
 
@@ -24,6 +24,7 @@ def _reload(work: Work, status_id: int) -> Status:
 
 def favourite(work: Work, account_id: int, status_id: int) -> Status:
     status = _target(work, account_id, status_id)
+    check_interactions_allowed(account_id, status)
     if work.store.interactions.add("favourites", account_id, status.id, work.now()):
         work.store.statuses.adjust_counts(status.id, favourites_count=1)
         if status.account.id != account_id and status.account.local:

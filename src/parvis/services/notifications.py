@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from parvis.domain.errors import NotFound
-from parvis.domain.models import Account, Notification, Status, ViewerFlags
+from parvis.domain.models import Account, ModerationWarning, Notification, Status, ViewerFlags
 from parvis.domain.visibility import Viewer, Visibility, may_see
 from parvis.services import conversations, filters, streaming
 from parvis.services.context import Work
@@ -220,12 +220,35 @@ def _build(work: Work, account_id: int, rows: list[dict[str, object]]) -> list[N
                 created_at=r["created_at"],  # type: ignore[arg-type]
                 account=sender,
                 status=status,
+                warning=_warning(work, r.get("decision_id")),
             )
         )
     # The viewer's domain blocks and `hide` filters (notifications context) apply here, on
     # every read path and on the stream; `warn` results are added by `status_flags`.
     kept, _ = filters.apply_to_notifications(work, account_id, out)
     return kept
+
+
+def _warning(work: Work, decision_id: object) -> ModerationWarning | None:
+    """The decision a moderation_warning announces, as the author may see it."""
+    if decision_id is None:
+        return None
+    decision = work.store.decisions.get(int(str(decision_id)))
+    if decision is None:
+        return None
+    appeals = work.store.decisions.appeals_of(decision.id)
+    mine = [a for a in appeals if a.appellant_role == "author"]
+    state = {"": "pending", "upheld": "rejected", "reversed": "approved"}
+    return ModerationWarning(
+        decision_id=decision.id,
+        action=decision.action,
+        explanation=decision.explanation,
+        status_ids=(decision.status_id,) if decision.status_id is not None else (),
+        created_at=decision.created_at,
+        reversed=decision.reversed_at is not None,
+        appeal_text=mine[-1].text if mine else "",
+        appeal_state=state[mine[-1].outcome] if mine else "",
+    )
 
 
 def status_flags(work: Work, account_id: int, statuses: list[Status]) -> ViewerFlags:

@@ -168,6 +168,7 @@ def check_status(work: Work, author_id: int, new: NewStatus) -> _Checked:
     quoted = None
     if new.quoted_status_id is not None:
         quoted, visibility = check_quote(work, author_id, new.quoted_status_id, visibility)
+        check_interactions_allowed(author_id, quoted)
     quote_policy = new.quote_approval_policy or "public"
     if visibility in (Visibility.PRIVATE, Visibility.DIRECT):
         quote_policy = "nobody"  # Mastodon: only public and unlisted posts can be quoted
@@ -183,9 +184,19 @@ def check_status(work: Work, author_id: int, new: NewStatus) -> _Checked:
     )
 
 
+def check_interactions_allowed(account_id: int, status: Status) -> None:
+    """A moderation decision may restrict replies, boosts, quotes and favourites (not for the
+    author)."""
+    if status.interactions_restricted and account_id != status.account.id:
+        raise Forbidden(
+            "This action is not allowed: the moderators restricted interactions with this post"
+        )
+
+
 def check_reply_allowed(work: Work, author_id: int, parent: Status, root_id: int) -> None:
     """Reply controls (a Parvis extension): the policy of the post replied to and of the thread's
     first post must both let this account reply. The thread's author may always reply."""
+    check_interactions_allowed(author_id, parent)
     root = parent if root_id == parent.id else work.store.statuses.get(root_id)
     root_author = root.account.id if root is not None else parent.account.id
     if author_id == root_author:
@@ -373,6 +384,7 @@ def reblog(work: Work, account_id: int, status_id: int, visibility: str | None =
         original = original.reblog
     if not may_boost(account_id, original.facts):
         raise Forbidden("This action is not allowed: this post cannot be boosted")
+    check_interactions_allowed(account_id, original)
     existing = work.store.statuses.reblog_by(account_id, original.id)
     if existing is not None:
         found = work.store.statuses.get(existing)

@@ -63,6 +63,8 @@ def account_from_row(r: RowMapping) -> Account:
         updated_at=r["updated_at"],
         avatar_key=r.get("avatar_key"),
         header_key=r.get("header_key"),
+        suspended_until=r.get("suspended_until"),
+        notices_suspended_until=r.get("notices_suspended_until"),
     )
 
 
@@ -128,6 +130,15 @@ class AccountStore:
         values = dict(values)
         values["email"] = values["email"].lower()
         self.conn.execute(users.insert().values(**values))
+
+    def suspensions_ended(self, now: datetime) -> list[int]:
+        """Accounts whose temporary suspension has reached its end."""
+        rows = self.conn.execute(
+            select(accounts.c.id).where(
+                accounts.c.suspended_at.is_not(None), accounts.c.suspended_until <= now
+            )
+        )
+        return [int(r[0]) for r in rows]
 
     def update(self, account_id: int, values: dict[str, Any]) -> None:
         self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))

@@ -35,8 +35,10 @@ class NotificationStore:
         now: datetime,
         *,
         filtered: bool = False,
+        decision_id: int | None = None,
     ) -> int:
-        """A notification; `filtered` ones wait among the recipient's notification requests."""
+        """A notification; `filtered` ones wait among the recipient's notification requests;
+        a moderation_warning points at its decision."""
         nid = new_id()
         self.conn.execute(
             insert(notifications).values(
@@ -46,6 +48,7 @@ class NotificationStore:
                 type=type_,
                 status_id=status_id,
                 created_at=now,
+                decision_id=decision_id,
             )
         )
         if filtered:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, and_, bindparam, delete, insert, select, update
@@ -187,6 +188,15 @@ class StatusStore:
                 .values(status_id=status_id)
             )
 
+    def restrictions_ended(self, now: datetime) -> list[int]:
+        """Posts whose moderation restriction has reached its end."""
+        rows = self.conn.execute(
+            select(statuses.c.id).where(
+                statuses.c.restriction.is_not(None), statuses.c.restriction_until <= now
+            )
+        )
+        return [int(r[0]) for r in rows]
+
     # -- reading -------------------------------------------------------------------------
 
     def exists(self, status_id: int) -> bool:
@@ -258,6 +268,8 @@ class StatusStore:
                 quote_policy=r["quote_policy"],
                 quotes_count=r["quotes_count"],
                 poll=poll_map.get(sid),
+                restriction=r["restriction"],
+                restriction_label=r["restriction_label"],
             )
         shallow = {
             sid: replace(st, quote=Quote(quote_map[sid][0], quote_map[sid][1]))

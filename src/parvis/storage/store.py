@@ -22,17 +22,28 @@ from parvis.storage.interactions import InteractionStore
 from parvis.storage.lists import ListStore
 from parvis.storage.markers import MarkerStore
 from parvis.storage.media import MediaStore
+from parvis.storage.moderation import CaseStore, DecisionStore
 from parvis.storage.notices import NoticeStore
 from parvis.storage.notifications import NotificationStore
 from parvis.storage.oauth import OAuthStore
 from parvis.storage.polls import PollStore
 from parvis.storage.quotes import QuoteStore
+from parvis.storage.registers import (
+    AuthorityStore,
+    FlaggerStore,
+    MisuseStore,
+    RosterStore,
+    RuleStore,
+)
 from parvis.storage.scheduled import ScheduledStore
 from parvis.storage.search import SearchStore
 from parvis.storage.social import SocialStore
+from parvis.storage.statements import StatementStore
 from parvis.storage.statuses import StatusStore
 from parvis.storage.suggestions import SuggestionStore
 from parvis.storage.tag_follows import TagFollowStore
+from parvis.storage.transparency_log import TransparencyLogStore
+from parvis.storage.transparency_report import TransparencyReportStore
 from parvis.storage.trends import TrendStore
 
 FeedFactory = Callable[[Connection], FeedStore]
@@ -144,6 +155,46 @@ class Store:
     @cached_property
     def notices(self) -> NoticeStore:
         return NoticeStore(self.conn)
+
+    @cached_property
+    def cases(self) -> CaseStore:
+        return CaseStore(self.conn)
+
+    @cached_property
+    def decisions(self) -> DecisionStore:
+        return DecisionStore(self.conn)
+
+    @cached_property
+    def statements(self) -> StatementStore:
+        return StatementStore(self.conn)
+
+    @cached_property
+    def flaggers(self) -> FlaggerStore:
+        return FlaggerStore(self.conn)
+
+    @cached_property
+    def authority(self) -> AuthorityStore:
+        return AuthorityStore(self.conn)
+
+    @cached_property
+    def roster(self) -> RosterStore:
+        return RosterStore(self.conn)
+
+    @cached_property
+    def rules(self) -> RuleStore:
+        return RuleStore(self.conn)
+
+    @cached_property
+    def misuse(self) -> MisuseStore:
+        return MisuseStore(self.conn)
+
+    @cached_property
+    def transparency_report(self) -> TransparencyReportStore:
+        return TransparencyReportStore(self.conn)
+
+    @cached_property
+    def transparency_log(self) -> TransparencyLogStore:
+        return TransparencyLogStore(self.conn)
 
 
 class Stores:

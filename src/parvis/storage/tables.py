@@ -716,27 +716,296 @@ account_notes = Table(
     Column("updated_at", TS, nullable=False),
 )
 
-# --- Notices (migration 0008) ---
+# --- Notices (migration 0008) and accountable moderation (migration 0010) ---
 
-# A notice of illegal or unwanted content sent through the web app's report form (DSA art. 16
-# "notice and action"), by a signed-in account or by a visitor. The moderation queue builds on
-# it. The reported status has no foreign key: the notice outlives a removed post.
+
+def _set_null_fk(name: str, table: str, *, index: bool = True) -> Column[int]:
+    return Column(
+        name, ID, ForeignKey(f"{table}.id", ondelete="SET NULL"), nullable=True, index=index
+    )
+
+
+# A notice of illegal or unwanted content (DSA art. 16 "notice and action"), from a signed-in
+# account, a visitor, a client app, a trusted flagger or another server. It holds one or more
+# items (notice_items); `category` is the plain-language offence chosen (parvis.domain.moderation
+# OFFENCES) and `dsa_category` the DSA category it is counted under. `receipt_hash` is the
+# SHA-256 of the secret in the notifier's receipt link (their way back without an account).
 notices = Table(
     "notices",
     metadata,
     Column("id", ID, primary_key=True, autoincrement=False),
-    Column("status_id", ID, nullable=True, index=True),
-    _account_fk("account_id"),
+    _set_null_fk("reporter_account_id", "accounts"),
+    Column("category", String(48), nullable=False),
     Column(
-        "reporter_account_id",
-        ID,
-        ForeignKey("accounts.id", ondelete="SET NULL"),
-        nullable=True,
-        index=True,
+        "dsa_category",
+        String(80),
+        nullable=False,
+        default="STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE",
     ),
-    Column("category", String(32), nullable=False),
+    Column("legal_ground", Text, nullable=False, default=""),
+    Column("rule_ids", String(200), nullable=False, default=""),  # comma-separated rule ids
     Column("explanation", Text, nullable=False),
     Column("reporter_name", String(200), nullable=False, default=""),
     Column("reporter_email", String(320), nullable=False, default=""),
+    Column("channel", String(16), nullable=False, default="web"),
+    _set_null_fk("trusted_flagger_id", "trusted_flaggers"),
+    Column("remote_actor", String(2048), nullable=False, default=""),
+    Column("receipt_hash", String(64), nullable=False, default=""),
+    Column("language", String(8), nullable=False, default=""),
+    Column("priority", Integer, nullable=False, default=2),
+    Column("automated", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False, index=True),
+    Column("acknowledged_at", TS, nullable=True),
+    Column("due_at", TS, nullable=True),
+    Column("decided_at", TS, nullable=True),
+    Column("outcome", String(16), nullable=False, default=""),  # "" | actioned | no_action
+    Column("notified_at", TS, nullable=True),
+)
+
+# One reported item of a notice: a post (status_id; no foreign key, the notice outlives a
+# removed post) or an account, filed under the moderation case of that subject.
+notice_items = Table(
+    "notice_items",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column(
+        "notice_id", ID, ForeignKey("notices.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column(
+        "case_id", ID, ForeignKey("mod_cases.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("status_id", ID, nullable=True, index=True),
+    _set_null_fk("account_id", "accounts"),
+    Column("decision_id", ID, nullable=True),
+    Column("decided_at", TS, nullable=True),
+)
+
+# A moderation case: everything about one subject (a post or an account), so duplicate notices
+# on one item are handled together. The case row is a projection of its events (mod_events),
+# kept in the same transaction and rebuildable from them (services/moderation.py rebuild()).
+mod_cases = Table(
+    "mod_cases",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("subject_type", String(8), nullable=False),  # status | account
+    Column("subject_id", ID, nullable=False),
+    _set_null_fk("account_id", "accounts"),  # the author / the account itself
+    Column("state", String(16), nullable=False, default="open"),  # open | decided | appealed
+    Column("priority", Integer, nullable=False, default=2),
+    Column("opened_at", TS, nullable=False),
+    Column("due_at", TS, nullable=True),
+    _set_null_fk("assignee_id", "accounts"),
+    Column("escalated", Boolean, nullable=False, default=False),
+    Column("language", String(8), nullable=False, default=""),
+    Column("open_notices", Integer, nullable=False, default=0),
+    Column("last_decision_id", ID, nullable=True),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("subject_type", "subject_id"),
+)
+Index("ix_mod_cases_queue", mod_cases.c.state, mod_cases.c.priority, mod_cases.c.due_at)
+
+# The append-only moderation event log: what happened to a case, by whom, when. Never updated
+# or deleted; a case's state is derived from it.
+mod_events = Table(
+    "mod_events",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column(
+        "case_id", ID, ForeignKey("mod_cases.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("kind", String(32), nullable=False),
+    _set_null_fk("actor_id", "accounts", index=False),
+    Column("data", Text, nullable=False, default="{}"),
     Column("created_at", TS, nullable=False),
+)
+
+# A decision on a case: an action (parvis.domain.moderation ACTIONS) on a stated ground, with
+# every field of the DSA statement of reasons. `puid` is its public, never reused identifier.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("puid", String(64), nullable=False, unique=True),
+    Column(
+        "case_id", ID, ForeignKey("mod_cases.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("subject_type", String(8), nullable=False),
+    Column("subject_id", ID, nullable=False),
+    _set_null_fk("account_id", "accounts"),
+    Column("status_id", ID, nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("ground", String(8), nullable=False, default=""),  # law | rule | "" (no action)
+    Column("rule_id", String(16), nullable=False, default=""),
+    Column("rule_version", Integer, nullable=True),
+    Column("legal_ground", Text, nullable=False, default=""),
+    Column("explanation", Text, nullable=False, default=""),
+    Column("facts", Text, nullable=False, default=""),
+    Column("dsa_category", String(80), nullable=False),
+    Column("keywords", Text, nullable=False, default="[]"),
+    Column("territorial_scope", Text, nullable=False, default="[]"),
+    Column("content_type", Text, nullable=False, default="[]"),
+    Column("content_language", String(8), nullable=False, default=""),
+    Column("content_date", TS, nullable=False),
+    Column("label", String(200), nullable=False, default=""),
+    Column("starts_at", TS, nullable=False),
+    Column("ends_at", TS, nullable=True),
+    Column("source_type", String(40), nullable=False),
+    Column("source_identity", String(500), nullable=False, default=""),
+    Column("automated_detection", Boolean, nullable=False, default=False),
+    Column(
+        "automated_decision", String(40), nullable=False, default="AUTOMATED_DECISION_NOT_AUTOMATED"
+    ),
+    _set_null_fk("moderator_id", "accounts"),
+    Column("misuse", String(32), nullable=False, default=""),
+    Column("created_at", TS, nullable=False, index=True),
+    Column("notified_at", TS, nullable=True),
+    Column("reversed_at", TS, nullable=True),
+    Column("reversed_by_appeal_id", ID, nullable=True),
+    Column("log_index", BigInteger, nullable=True),
+    Column("tdb_submitted_at", TS, nullable=True),
+    Column("tdb_uuid", String(64), nullable=False, default=""),
+)
+
+# A complaint against a decision (DSA art. 20), by the author or a notifier, within six months;
+# decided by a moderator other than the one who took the decision.
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column(
+        "decision_id",
+        ID,
+        ForeignKey("decisions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("appellant_role", String(16), nullable=False),  # author | notifier
+    _set_null_fk("appellant_account_id", "accounts"),
+    Column("notice_id", ID, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("filed_at", TS, nullable=False, index=True),
+    _set_null_fk("reviewer_id", "accounts", index=False),
+    Column("outcome", String(16), nullable=False, default=""),  # "" | upheld | reversed
+    Column("reply", Text, nullable=False, default=""),
+    Column("decided_at", TS, nullable=True),
+)
+
+# Trusted flaggers (DSA art. 22): entities awarded the status by a Digital Services Coordinator;
+# their notices take the priority lane. `account_id` is the account they report from.
+trusted_flaggers = Table(
+    "trusted_flaggers",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    _set_null_fk("account_id", "accounts"),
+    Column("coordinator", String(200), nullable=False, default=""),
+    Column("member_state", String(2), nullable=False, default=""),
+    Column("areas", Text, nullable=False, default="[]"),  # offence keys
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+)
+
+# The authority register (DSA arts. 9, 10, 18): orders to act, orders to provide information,
+# and Parvis's own escalations of threats to life or safety. `not_held` says what could not be
+# provided because the server does not have it.
+authority_orders = Table(
+    "authority_orders",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),  # act | info | escalation
+    Column("authority", String(300), nullable=False),
+    Column("member_state", String(2), nullable=False),
+    Column("legal_basis", Text, nullable=False, default=""),
+    Column("dsa_category", String(80), nullable=False),
+    Column("reference", String(200), nullable=False, default=""),
+    Column("items", Text, nullable=False, default="[]"),  # URLs
+    Column("received_at", TS, nullable=False, index=True),
+    Column("acknowledged_at", TS, nullable=True),
+    Column("carried_out_at", TS, nullable=True),
+    Column("effect", Text, nullable=False, default=""),
+    Column("provided", Text, nullable=False, default=""),
+    Column("not_held", Text, nullable=False, default=""),
+    Column("case_id", ID, nullable=True),
+    _set_null_fk("created_by", "accounts", index=False),
+)
+
+# The moderator roster (published only in aggregate): languages, country-level location,
+# training, volunteer or paid.
+moderators = Table(
+    "moderators",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("languages", Text, nullable=False, default="[]"),
+    Column("country", String(2), nullable=False, default=""),
+    Column("training", Text, nullable=False, default=""),
+    Column("paid", Boolean, nullable=False, default=False),
+    Column("since", TS, nullable=False),
+    Column("until", TS, nullable=True),
+)
+
+# The server's rules (DSA art. 14), versioned: a rule keeps its id for life; a change is a new
+# version; decisions cite (rule_id, rule_version).
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("hint", Text, nullable=False, default=""),
+    Column("valid_from", TS, nullable=False),
+    Column("valid_to", TS, nullable=True),
+)
+
+# What a moderation decision does to a post, kept on the post so every read path can apply it
+# cheaply: the strongest restriction in force, until when, where (territorial), and the label.
+statuses.append_column(Column("restriction", String(24), nullable=True))
+statuses.append_column(Column("restriction_until", TS, nullable=True))
+statuses.append_column(Column("restriction_scope", String(200), nullable=False, default=""))
+statuses.append_column(Column("restriction_label", String(200), nullable=False, default=""))
+# Temporary suspensions end by themselves; DSA art. 23 can suspend the handling of an
+# account's notices for a while.
+# A moderation_warning notification (Mastodon 4.3) points at the decision it announces.
+notifications.append_column(Column("decision_id", ID, nullable=True))
+accounts.append_column(Column("suspended_until", TS, nullable=True))
+accounts.append_column(Column("notices_suspended_until", TS, nullable=True))
+
+
+# --- Transparency log (migration 0009) -------------------------------------------------------
+# The public, append-only Merkle-tree log of moderation decisions (parvis.domain.merkle).
+# Hashes are lowercase hex SHA-256. Entries are the canonical JSON the leaves hash; nodes hold
+# every complete subtree above the leaves once (level >= 1), so roots and proofs for any tree
+# size read O(log n) rows; the one state row holds the tree size and its right edge (frontier),
+# locked by each append; every append stores a signed checkpoint (a C2SP signed note).
+transparency_log_entries = Table(
+    "transparency_log_entries",
+    metadata,
+    Column("idx", ID, primary_key=True, autoincrement=False),
+    Column("data", Text, nullable=False),
+    Column("leaf_hash", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+transparency_log_nodes = Table(
+    "transparency_log_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", ID, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+)
+
+transparency_log_checkpoints = Table(
+    "transparency_log_checkpoints",
+    metadata,
+    Column("tree_size", ID, primary_key=True, autoincrement=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+transparency_log_state = Table(
+    "transparency_log_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("tree_size", ID, nullable=False),
+    Column("frontier", Text, nullable=False, default=""),
 )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import distinct, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from parvis.storage.tables import (
@@ -28,7 +28,7 @@ def _excluded(kind: str) -> Any:
 
 def _eligible_statuses(since: datetime) -> Any:
     """Public, original, local posts since `since` by discoverable, unsuspended authors,
-    neither they nor the post taken out of trends."""
+    neither they nor the post taken out of trends nor demoted by the moderators."""
     return (
         select(statuses.c.id, statuses.c.account_id, statuses.c.created_at)
         .join(accounts, accounts.c.id == statuses.c.account_id)
@@ -37,6 +37,9 @@ def _eligible_statuses(since: datetime) -> Any:
             statuses.c.visibility == PUBLIC,
             statuses.c.local.is_(True),
             statuses.c.reblog_of_id.is_(None),
+            # A moderation decision demoting the post (or stronger) keeps it out of trends;
+            # a label alone does not.
+            or_(statuses.c.restriction.is_(None), statuses.c.restriction == "label"),
             accounts.c.discoverable.is_(True),
             accounts.c.suspended_at.is_(None),
             statuses.c.id.not_in(_excluded("status")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
@@ -64,14 +64,21 @@ def negotiate(*, chosen: str | None, accept_language: str | None) -> str:
     return sorted(ranked)[0][2] if ranked else DEFAULT
 
 
+@cache
+def _babel(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
 def ago(moment: datetime, locale: str, now: datetime | None = None) -> str:
     """ "3 minutes ago" / "il y a 3 minutes"."""
     now = now or datetime.now(UTC)
     return format_timedelta(
-        moment - now, add_direction=True, format="long", threshold=1.1, locale=Locale(locale)
+        moment - now, add_direction=True, format="long", threshold=1.1, locale=_babel(locale)
     )
 
 
+@lru_cache(maxsize=8192)
 def when(moment: datetime, locale: str) -> str:
-    """A full localized date and time, for the title of a <time> element."""
-    return format_datetime(moment, format="medium", locale=Locale(locale), tzinfo=UTC)
+    """A full localized date and time, for the title of a <time> element (the same posts come
+    back on every page: remembered)."""
+    return format_datetime(moment, format="medium", locale=_babel(locale), tzinfo=UTC)

@@ -4,7 +4,8 @@ reading a form after checking its CSRF token."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -13,6 +14,8 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -24,28 +27,70 @@ from parvis.domain.models import Account, User
 from parvis.jobs.runtime import Runtime
 from parvis.services import sessions
 from parvis.services.context import Work
-from parvis.web import i18n, security
+from parvis.web import i18n, security, service_messages
 
 T = TypeVar("T")
 SESSION_COOKIE = sessions.COOKIE
 LANG_COOKIE = "parvis_lang"
 TEMPLATES = Path(__file__).with_name("templates")
 YEAR = 365 * 24 * 3600
+# The language of the visitor being served (set by visitor() and visit(), read by
+# error_message()): a request runs in its own task, so this never leaks across requests.
+LOCALE: ContextVar[str] = ContextVar("parvis_web_locale", default=i18n.DEFAULT)
+
+
+class ConstantGettext(Extension):
+    """`_("text")` without arguments becomes its translation when the template is compiled:
+    each environment speaks one language, so the page no longer calls gettext for it at every
+    render (a timeline page had some 190 such calls). The translation is kept as markup, as
+    new-style gettext returns it; a call with arguments, or `ngettext`, is left alone."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        gettext: Callable[[str], str] = getattr(self.environment, "constant_gettext", str)
+        texts: list[Markup] = self.environment.globals.setdefault("_constant_texts", [])  # type: ignore[assignment]
+        window: list[Token] = []
+        previous: Token | None = None
+        for token in stream:
+            window.append(token)
+            if len(window) < 4:
+                continue
+            name, lparen, string, rparen = window
+            if (
+                name.type == "name"
+                and name.value == "_"
+                and (previous is None or previous.type != "dot")
+                and (lparen.type, string.type, rparen.type) == ("lparen", "string", "rparen")
+            ):
+                texts.append(Markup(gettext(string.value)) % {})
+                line = name.lineno
+                yield Token(line, "name", "_constant_texts")
+                yield Token(line, "lbracket", "[")
+                yield Token(line, "integer", len(texts) - 1)  # type: ignore[arg-type]  # as the lexer
+                yield Token(line, "rbracket", "]")
+                previous = rparen
+                window = []
+                continue
+            previous = window.pop(0)
+            yield previous
+        yield from window
 
 
 @cache
 def environment(locale: str) -> Environment:
     """One Jinja environment per interface language, with its catalogue installed (new-style
-    gettext: `_("%(n)s left", n=3)` formats and escapes)."""
+    gettext: `_("%(n)s left", n=3)` formats and escapes; constant `_("text")` is translated
+    once, when a template is compiled)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", ConstantGettext],
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,  # templates ship with the code: no stat() per include
     )
-    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    translations = i18n.translations(locale)
+    env.extend(constant_gettext=translations.gettext)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(version=__version__, account_avatar=account_avatar, media_url=media_url)
     return env
 
@@ -109,8 +154,11 @@ def _identify(work: Work, request: Request) -> Visitor:
 
 async def visitor(request: Request) -> Visitor:
     if SESSION_COOKIE not in request.cookies:
-        return _identify_anonymous(request)
-    return await read(request, lambda work: _identify(work, request))
+        who = _identify_anonymous(request)
+    else:
+        who = await read(request, lambda work: _identify(work, request))
+    LOCALE.set(who.locale)
+    return who
 
 
 def _identify_anonymous(request: Request) -> Visitor:
@@ -126,7 +174,9 @@ async def visit(request: Request, use_case: Callable[[Work, Visitor], T]) -> tup
         who = _identify(work, request)
         return who, use_case(work, who)
 
-    return await read(request, run)
+    who, shown = await read(request, run)
+    LOCALE.set(who.locale)
+    return who, shown
 
 
 def render(
@@ -180,11 +230,16 @@ def render(
 async def form(request: Request) -> FormData:
     """The submitted form, after its CSRF token was checked (CsrfRefused otherwise)."""
     data = await request.form(max_files=8, max_fields=200)
-    token = data.get(security.CSRF_FIELD)
-    key = runtime(request).settings.signing_key()
-    if not security.csrf_ok(key, request, token if isinstance(token, str) else None):
+    if not csrf_valid(request, data):
         raise CsrfRefused()
     return data
+
+
+def csrf_valid(request: Request, data: FormData) -> bool:
+    """Whether a submitted form carries this browser's CSRF token."""
+    token = data.get(security.CSRF_FIELD)
+    key = runtime(request).settings.signing_key()
+    return security.csrf_ok(key, request, token if isinstance(token, str) else None)
 
 
 def text(data: FormData, name: str, *, limit: int = 10_000) -> str:
@@ -213,9 +268,11 @@ def set_session(response: Response, request: Request, token: str | None) -> None
     )
 
 
-def error_message(exc: DomainError) -> str:
-    """A domain error's message without the API's 'Validation failed: ' prefix."""
-    return str(exc).removeprefix("Validation failed: ")
+def error_message(exc: DomainError, locale: str | None = None) -> str:
+    """A domain error's message for a page: without the API's 'Validation failed: ' prefix,
+    in `locale`, else in the language of the visitor this request identified."""
+    chosen = locale or LOCALE.get()
+    return service_messages.translate(exc.message, chosen, i18n.translations(chosen).gettext)
 
 
 async def csrf_refused(request: Request, exc: Exception) -> Response:

@@ -11,9 +11,12 @@ from parvis.web.views import (
     about,
     app_shell,
     auth,
+    consent,
+    decisions,
     filters,
     lists,
     marks,
+    moderation,
     notifications,
     posts,
     profiles,
@@ -29,6 +32,7 @@ STATIC = Path(__file__).with_name("static")
 def web_routes() -> list[BaseRoute]:
     return [
         *auth.routes,
+        *consent.routes,
         *about.routes,
         *app_shell.routes,
         *timelines.routes,
@@ -38,6 +42,8 @@ def web_routes() -> list[BaseRoute]:
         *marks.routes,
         *posts.routes,
         *reports.routes,
+        *decisions.routes,  # before settings: /settings/reports, /settings/moderation
+        *moderation.routes,
         *settings.routes,
         *lists.routes,
         *filters.routes,

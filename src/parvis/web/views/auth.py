@@ -14,6 +14,7 @@ from parvis.web.pages import (
     LANG_COOKIE,
     YEAR,
     back,
+    error_message,
     form,
     read,
     redirect,
@@ -51,7 +52,9 @@ async def login(request: Request) -> Response:
     try:
         token = await write(request, lambda work: sessions.start(work, login_name, password))
     except DomainError as exc:
-        return render(request, who, "login.html", code=401, error=exc.message, login=login_name)
+        return render(
+            request, who, "login.html", code=401, error=error_message(exc), login=login_name
+        )
     response = redirect(back(request, "/home"))
     set_session(response, request, token)
     return response
@@ -101,7 +104,9 @@ async def signup(request: Request) -> Response:
     try:
         token = await write(request, run)
     except DomainError as exc:
-        return render(request, who, "signup.html", code=422, error=exc.message, values=values)
+        return render(
+            request, who, "signup.html", code=422, error=error_message(exc), values=values
+        )
     if token is None:
         return render(request, who, "signup_pending.html")
     response = redirect("/home")

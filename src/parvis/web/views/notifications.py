@@ -13,7 +13,7 @@ from parvis.domain.ids import parse_id
 from parvis.services import markers, notifications
 from parvis.services.context import Work
 from parvis.services.notifications import NotificationPage
-from parvis.web.pages import back, form, read, redirect, render, text, visitor, write
+from parvis.web.pages import back, error_message, form, read, redirect, render, text, visitor, write
 from parvis.web.views.timelines import paging
 
 
@@ -52,7 +52,7 @@ async def mark_read(request: Request) -> Response:
                 request, lambda work: markers.save(work, account_id, {"notifications": newest})
             )
         except DomainError as exc:
-            return render(request, who, "error.html", code=exc.status, error=exc.message)
+            return render(request, who, "error.html", code=exc.status, error=error_message(exc))
     return redirect(back(request, "/notifications"))
 
 

@@ -243,7 +243,7 @@ async def act(request: Request) -> Response:
     try:
         status = await write(request, run)
     except DomainError as exc:
-        return render(request, who, "error.html", code=exc.status, error=exc.message)
+        return render(request, who, "error.html", code=exc.status, error=error_message(exc))
     return await _card_or_back(request, who, status)
 
 

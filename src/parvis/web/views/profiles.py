@@ -20,7 +20,17 @@ from parvis.domain.models import Account, Relationship
 from parvis.services import accounts, social, timelines
 from parvis.services.context import Work
 from parvis.services.timelines import Paging, StatusPage
-from parvis.web.pages import back, form, read, redirect, render, visitor, write
+from parvis.web.pages import (
+    back,
+    error_message,
+    form,
+    read,
+    redirect,
+    render,
+    text,
+    visitor,
+    write,
+)
 from parvis.web.views.timelines import PAGE, paging
 
 TABS = ("posts", "with_replies", "media")
@@ -148,21 +158,27 @@ async def act(request: Request) -> Response:
     who = await visitor(request)
     if who.account_id is None:
         return redirect("/login")
-    await form(request)
-    action = ACTIONS.get(request.path_params["action"])
+    data = await form(request)
+    verb = request.path_params["action"]
+    action = ACTIONS.get(verb)
     target_id = parse_id(request.path_params["id"])
     if action is None or target_id is None:
         return render(request, who, "not_found.html", code=404)
     account_id = who.account_id
+    raw = text(data, "duration", limit=16).strip() or "0"
+    duration = int(raw) if raw.isascii() and raw.isdigit() else -1  # the service says why not
 
     def run(work: Work) -> Profile:
-        rel = action(work, account_id, target_id)
+        if verb == "mute":
+            rel = social.mute(work, account_id, target_id, duration=duration)
+        else:
+            rel = action(work, account_id, target_id)
         return Profile(accounts.get_account(work, target_id), rel)
 
     try:
         done = await write(request, run)
     except DomainError as exc:
-        return render(request, who, "error.html", code=exc.status, error=exc.message)
+        return render(request, who, "error.html", code=exc.status, error=error_message(exc))
     if request.headers.get("hx-request") == "true":
         return render(
             request,
@@ -210,7 +226,7 @@ async def answer_request(request: Request) -> Response:
     try:
         await write(request, lambda work: action(work, account_id, requester_id))
     except DomainError as exc:
-        return render(request, who, "error.html", code=exc.status, error=exc.message)
+        return render(request, who, "error.html", code=exc.status, error=error_message(exc))
     return redirect(back(request, "/follow_requests"))
 
 

@@ -11,7 +11,7 @@ from parvis.domain.errors import DomainError
 from parvis.services import search
 from parvis.services.context import Work
 from parvis.services.search import SearchResults
-from parvis.web.pages import read, render, visitor
+from parvis.web.pages import error_message, read, render, visitor
 
 QUERY_LIMIT = 500
 TYPES = ("accounts", "hashtags", "statuses")
@@ -34,7 +34,7 @@ async def page(request: Request) -> Response:
         try:
             results = await read(request, load)
         except DomainError as exc:
-            error = exc.message
+            error = error_message(exc)
     return render(
         request,
         who,
