@@ -231,9 +231,12 @@ GROUNDS = ("law", "rule")
 MISUSE = ("manifestly_illegal_content", "unfounded_notices", "unfounded_complaints")
 
 # EU and EEA member states (ISO 3166 alpha-2 as the Transparency Database spells them).
-EU_STATES: tuple[str, ...] = tuple(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+# fmt: off
+EU_STATES = (
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 )
+# fmt: on
 EEA_STATES = (*EU_STATES, "IS", "LI", "NO")
 
 APPEAL_WINDOW = timedelta(days=183)  # "at least six months" (DSA Art. 20(1))
