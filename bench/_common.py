@@ -193,7 +193,7 @@ def _marker_ok(db: Database, key: str) -> bool:
 
 def ensure_dataset(ds: Dataset, *, reseed: bool = False) -> dict[str, Any]:
     """Seed the dataset unless a cached copy matches; returns its seed report."""
-    from parvis.cli import report_table, run_seed
+    from parvis.cli.seed import report_table, run_seed
     from parvis.storage.seed import SeedParams
 
     report_file = ds.data_dir / "seed-report.json"

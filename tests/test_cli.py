@@ -387,7 +387,7 @@ def test_i18n_update_extracts_and_keeps_the_translations(tmp_path: Path) -> None
     messages.pot; fr/messages.po keeps its translations and gains the new strings."""
     from babel.messages.pofile import read_po
 
-    from parvis.cli import PROJECT
+    from parvis.cli.translations import PROJECT
 
     for command in (["i18n"], ["i18n", "update"]):
         result = runner.invoke(app, [*command, "--help"])

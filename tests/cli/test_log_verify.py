@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from parvis import cli
 from parvis.app import Parvis, build, create_app
+from parvis.cli import transparency as log_commands
 from parvis.domain import merkle
 from parvis.services import transparency_log as log
 from tests.conftest import make_settings
@@ -39,7 +40,7 @@ def transport_for(client: TestClient) -> httpx2.MockTransport:
 
 @pytest.fixture
 def served(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(cli, "log_transport", transport_for(client))
+    monkeypatch.setattr(log_commands, "log_transport", transport_for(client))
     yield
 
 
@@ -133,12 +134,12 @@ def test_a_rewritten_and_re_signed_history_is_caught(tmp_path: Path) -> None:
     honest = build(make_settings(tmp_path / "a"), migrate=True)
     key = honest.settings.log_key_seed()
     with TestClient(create_app(honest, embedded_worker=False), base_url=URL) as client:
-        cli.log_transport = transport_for(client)
+        log_commands.log_transport = transport_for(client)
         try:
             append(honest, 5)
             assert verify(state)[0] == 0
         finally:
-            cli.log_transport = None
+            log_commands.log_transport = None
     honest.close()
     forger = build(
         make_settings(tmp_path / "b", log_signing_key=base64.b64encode(key).decode()),
@@ -147,7 +148,7 @@ def test_a_rewritten_and_re_signed_history_is_caught(tmp_path: Path) -> None:
     for i in (0, 1, 3, 4, 5, 6):  # decision 2 is gone, and the log even grew
         forger.runtime.write(appending(i))
     with TestClient(create_app(forger, embedded_worker=False), base_url=URL) as client:
-        cli.log_transport = transport_for(client)
+        log_commands.log_transport = transport_for(client)
         try:
             code, out = verify(state)
             assert code == 1
@@ -155,7 +156,7 @@ def test_a_rewritten_and_re_signed_history_is_caught(tmp_path: Path) -> None:
             fresh = tmp_path / "fresh.json"
             assert verify(fresh)[0] == 0  # a newcomer cannot tell: hence the state file
         finally:
-            cli.log_transport = None
+            log_commands.log_transport = None
     forger.close()
 
 
@@ -202,16 +203,18 @@ def test_a_forged_checkpoint_is_caught(parvis: Parvis, tmp_path: Path) -> None:
 def test_an_unreachable_or_wrong_server(tmp_path: Path) -> None:
     result = runner.invoke(cli.app, ["log", "verify", "not a url"])
     assert result.exit_code == 1 and "is not a server address" in result.output
-    cli_transport = cli.log_transport
+    cli_transport = log_commands.log_transport
     try:
-        cli.log_transport = httpx2.MockTransport(lambda r: httpx2.Response(404, json={}))
+        log_commands.log_transport = httpx2.MockTransport(lambda r: httpx2.Response(404, json={}))
         code, out = verify(tmp_path / "s.json")
         assert code == 1 and "/api/parvis/v1/transparency/log answered 404" in out
-        cli.log_transport = httpx2.MockTransport(lambda r: httpx2.Response(200, text="<html>"))
+        log_commands.log_transport = httpx2.MockTransport(
+            lambda r: httpx2.Response(200, text="<html>")
+        )
         code, out = verify(tmp_path / "s.json")
         assert code == 1 and "did not answer JSON" in out
     finally:
-        cli.log_transport = cli_transport
+        log_commands.log_transport = cli_transport
 
 
 def test_help() -> None:

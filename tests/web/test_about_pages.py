@@ -7,6 +7,7 @@ import re
 from starlette.testclient import TestClient
 
 from parvis.app import Parvis
+from parvis.services import rules
 from tests.builders import make_user
 
 
@@ -45,3 +46,17 @@ def test_about_pages_in_french(client: TestClient) -> None:
     page = client.get("/transparency", headers={"Accept-Language": "fr"})
     assert page.status_code == 200
     assert page.headers["content-language"] == "fr"
+
+
+def test_a_changed_rule_shows_everywhere_the_rules_are_read(
+    client: TestClient, parvis: Parvis
+) -> None:
+    """The about page, the landing page and the terms of service read the versioned rules, not
+    the settings they were seeded from."""
+    new = "No harassment, threats, doxxing or incitement to violence."
+    parvis.runtime.write(lambda w: rules.change(w, "2", new))
+    assert new in client.get("/about").text
+    assert new in client.get("/").text
+    terms = client.get("/api/v1/instance/terms_of_service").json()["content"]
+    assert "doxxing" in terms
+    assert parvis.settings.rules[1] not in terms

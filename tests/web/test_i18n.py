@@ -13,7 +13,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
 
-from parvis.cli import extract_messages
+from parvis.cli.translations import extract_messages
 from parvis.web import i18n
 
 PO = i18n.CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"

@@ -450,11 +450,13 @@ def privacy_policy(rt: RuntimeDep) -> Response:
     )
 
 
-def _terms_json(settings: Settings) -> dict[str, Any]:
+def _terms_json(rt: RuntimeDep) -> dict[str, Any]:
+    settings = rt.settings
+    texts = rt.read(lambda work: [r.text for r in rule_service.current(work)])
     return {
         "effective_date": settings.policies_updated.isoformat(),
         "effective": True,
-        "content": policies.terms(settings),
+        "content": policies.terms(settings, texts),
         "succeeded_by": None,
     }
 
@@ -463,7 +465,7 @@ def _terms_json(settings: Settings) -> dict[str, Any]:
 def terms_of_service(rt: RuntimeDep) -> Response:
     """`PARVIS_TERMS_OF_SERVICE`, else the server's rules; one version, in effect since
     `PARVIS_POLICIES_UPDATED`."""
-    return json_response(_terms_json(rt.settings))
+    return json_response(_terms_json(rt))
 
 
 @router.get(
@@ -473,7 +475,7 @@ def terms_of_service_at(date: str, rt: RuntimeDep) -> Response:
     """The terms in effect from `date` (YYYY-MM-DD): only the current version is kept."""
     if date != rt.settings.policies_updated.isoformat():
         raise NotFound("Record not found")
-    return json_response(_terms_json(rt.settings))
+    return json_response(_terms_json(rt))
 
 
 @router.get("/api/v1/instance/languages", response_model=list[Language])

@@ -138,6 +138,14 @@ def register(work: Work, reg: Registration, *, role: str = "user") -> User:
 
 
 def authenticate(work: Work, login: str, password: str) -> User:
+    user = check_credentials(work, login, password)
+    ensure_can_sign_in(work, user)
+    return user
+
+
+def check_credentials(work: Work, login: str, password: str) -> User:
+    """The user these credentials belong to (whether or not they may sign in), else
+    Unauthorized."""
     found = work.store.accounts.user_by_login(login)
     if found is None:
         check_password(_DUMMY_HASH, password)  # same cost whether or not the account exists
@@ -147,7 +155,6 @@ def authenticate(work: Work, login: str, password: str) -> User:
         raise Unauthorized("Invalid e-mail address or password.")
     if _hasher.check_needs_rehash(password_hash):
         work.store.accounts.set_password_hash(user.account_id, hash_password(password))
-    ensure_can_sign_in(work, user)
     return user
 
 

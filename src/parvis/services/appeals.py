@@ -5,17 +5,20 @@ publicly, and the appellant is told, with the out-of-court bodies they may still
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import hmac
+from datetime import datetime, timedelta
 
 from parvis.domain import moderation as vocab
 from parvis.domain.errors import Forbidden, Invalid, NotFound
 from parvis.domain.ids import new_id
-from parvis.services import cases, moderation, notices, restrictions, transparency_log
+from parvis.services import accounts, cases, moderation, notices, restrictions, transparency_log
 from parvis.services.context import Work
 from parvis.storage.moderation import AppealRow, DecisionRow
 
 MAX_TEXT = 5000
 OUTCOMES = ("upheld", "reversed")
+TICKET_TTL = timedelta(hours=1)
 
 
 def _decision(work: Work, decision_id: int) -> DecisionRow:
@@ -159,3 +162,47 @@ def decide(
     found = work.store.decisions.appeal(appeal.id)
     assert found is not None
     return found
+
+
+# -- a suspended author's way in -------------------------------------------------------------
+#
+# A suspended account cannot sign in (its sessions are revoked), yet it must be able to read
+# the statement of reasons and contest the suspension. Signing in with the right password
+# gives, instead of a session, a ticket valid for an hour that only lets it read and appeal
+# the decisions about it.
+
+
+def _ticket_mac(work: Work, payload: str) -> str:
+    key = work.settings.signing_key()
+    return hmac.new(key, b"appeal-ticket:" + payload.encode(), hashlib.sha256).hexdigest()
+
+
+def suspended_ticket(work: Work, login: str, password: str) -> tuple[str, DecisionRow] | None:
+    """For a suspended account's right credentials: a ticket and the suspension in force (the
+    latest); None when the account is not suspended by a decision."""
+    user = accounts.check_credentials(work, login, password)
+    account = work.store.accounts.get(user.account_id)
+    if account is None or not account.suspended:
+        return None
+    found = [
+        d
+        for d in work.store.decisions.account_actions_in_force(user.account_id)
+        if d.action in restrictions.ACCOUNT_RESTRICTIONS
+    ]
+    if not found:
+        return None
+    payload = f"{user.account_id}.{int((work.now() + TICKET_TTL).timestamp())}"
+    return f"{payload}.{_ticket_mac(work, payload)}", found[-1]
+
+
+def ticket_account(work: Work, ticket: str) -> int | None:
+    """The account a ticket was given to, while it is valid."""
+    account, _, rest = ticket.partition(".")
+    expires, _, mac = rest.partition(".")
+    if not (account.isdigit() and expires.isdigit() and len(mac) == 64):
+        return None
+    if not hmac.compare_digest(mac, _ticket_mac(work, f"{account}.{expires}")):
+        return None
+    if int(expires) < work.now().timestamp():
+        return None
+    return int(account)

@@ -54,10 +54,11 @@ def default_privacy_policy(settings: Settings) -> str:
     )
 
 
-def terms(settings: Settings) -> str:
+def terms(settings: Settings, rules_in_force: list[str]) -> str:
+    """`PARVIS_TERMS_OF_SERVICE`, else the server's rules in force (services/rules.py)."""
     if settings.terms_of_service.strip():
         return paragraphs(settings.terms_of_service)
-    rules = "".join(f"<li>{html.escape(rule)}</li>\n" for rule in settings.rules)
+    rules = "".join(f"<li>{html.escape(rule)}</li>\n" for rule in rules_in_force)
     title = html.escape(settings.title)
     return f"<p>Using {title} means following its rules:</p>\n<ol>\n{rules}</ol>\n"
 

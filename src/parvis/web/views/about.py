@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from parvis.services import policies
+from parvis.services import policies, rules
 from parvis.services import transparency_report as reports
 from parvis.services.context import Work
 from parvis.web.pages import read, render, runtime, visitor
@@ -21,13 +21,14 @@ from parvis.web.pages import read, render, runtime, visitor
 async def about(request: Request) -> Response:
     who = await visitor(request)
     settings = runtime(request).settings
+    texts = await read(request, lambda work: [r.text for r in rules.current(work)])
     # Both texts are built escaped by the policies service (operators' plain text).
     return render(
         request,
         who,
         "about.html",
         about_html=Markup(policies.about(settings)),
-        terms_html=Markup(policies.terms(settings)),
+        terms_html=Markup(policies.terms(settings, texts)),
     )
 
 

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from parvis.domain.errors import DomainError
-from parvis.services import accounts, sessions
+from parvis.domain.errors import DomainError, Forbidden
+from parvis.services import accounts, appeals, rules, sessions
 from parvis.services.context import Work
 from parvis.web import i18n
 from parvis.web.pages import (
@@ -24,6 +24,7 @@ from parvis.web.pages import (
     visitor,
     write,
 )
+from parvis.web.views import decisions
 
 
 async def landing(request: Request) -> Response:
@@ -31,11 +32,11 @@ async def landing(request: Request) -> Response:
     if who.signed_in:
         return redirect("/home")
 
-    def facts(work: Work) -> dict[str, int]:
-        return {"users": work.store.accounts.count_local()}
+    def facts(work: Work) -> tuple[dict[str, int], list[str]]:
+        return {"users": work.store.accounts.count_local()}, [r.text for r in rules.current(work)]
 
-    counts = await read(request, facts)
-    return render(request, who, "landing.html", counts=counts)
+    counts, rules_in_force = await read(request, facts)
+    return render(request, who, "landing.html", counts=counts, rules=rules_in_force)
 
 
 async def login_page(request: Request) -> Response:
@@ -52,6 +53,13 @@ async def login(request: Request) -> Response:
     try:
         token = await write(request, lambda work: sessions.start(work, login_name, password))
     except DomainError as exc:
+        if isinstance(exc, Forbidden):  # right password: a suspended author may still appeal
+            found = await write(
+                request, lambda work: appeals.suspended_ticket(work, login_name, password)
+            )
+            if found is not None:
+                ticket, suspension = found
+                return await decisions.suspended_statement(request, ticket, suspension.id)
         return render(
             request, who, "login.html", code=401, error=error_message(exc), login=login_name
         )

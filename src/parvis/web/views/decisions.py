@@ -9,7 +9,8 @@
   deadline, the out-of-court dispute bodies and the courts; `/settings/moderation` lists them.
 
 Both appeal through `POST /decisions/{id}/appeal` (a notifier without an account sends the
-receipt key with it); services/appeals.py decides who may."""
+receipt key with it; a suspended author, who cannot sign in, the ticket that signing in with
+the right password gave them); services/appeals.py decides who may."""
 
 from __future__ import annotations
 
@@ -202,24 +203,68 @@ async def decision_page(request: Request) -> Response:
     return await _decision_page(request, decision_id)
 
 
+async def suspended_statement(
+    request: Request,
+    ticket: str,
+    decision_id: int,
+    *,
+    error: str | None = None,
+    code: int = 200,
+    appealed: bool = False,
+) -> Response:
+    """The statement of reasons of a suspension, for its author who cannot sign in: reached
+    with the ticket that signing in with the right password gave (services/appeals.py)."""
+
+    def load(work: Work, who: Visitor) -> DecisionView:
+        account_id = appeals.ticket_account(work, ticket)
+        found = work.store.decisions.get(decision_id)
+        if account_id is None or found is None or found.account_id != account_id:
+            raise NotFound("No such decision")
+        status = work.store.statuses.get(found.status_id) if found.status_id else None
+        return DecisionView(_ruling(work, found, account_id), status)
+
+    try:
+        who, view = await visit(request, load)
+    except NotFound:
+        return render(request, await visitor(request), "not_found.html", code=404)
+    return render(
+        request,
+        who,
+        "decision.html",
+        code=code,
+        view=view,
+        error=error,
+        appealed=appealed,
+        ticket=ticket,
+    )
+
+
 async def appeal(request: Request) -> Response:
-    """An author or a notifier contests a decision."""
+    """An author or a notifier contests a decision (a suspended author with their ticket)."""
     data = await form(request)
     who = await visitor(request)
     decision_id = parse_id(request.path_params["id"])
     receipt = text(data, "receipt", limit=100)
+    ticket = text(data, "ticket", limit=200)
     words = text(data, "text", limit=appeals.MAX_TEXT + 1)
     account_id = who.account_id
     origin = back(request, f"/decisions/{decision_id}")
+
+    def file(work: Work) -> None:
+        assert decision_id is not None
+        appellant = account_id
+        if appellant is None and ticket:
+            appellant = appeals.ticket_account(work, ticket)
+        appeals.file(work, appellant, decision_id, words, receipt_key=receipt)
+
     try:
         if decision_id is None:
             raise NotFound("No such decision")
-        await write(
-            request,
-            lambda work: appeals.file(work, account_id, decision_id, words, receipt_key=receipt),
-        )
+        await write(request, file)
     except DomainError as exc:
         message, code = error_message(exc), exc.status
+        if ticket and decision_id is not None:
+            return await suspended_statement(request, ticket, decision_id, error=message, code=code)
         if receipt:
             return await _notice_page(request, _by_receipt(receipt), error=message, code=code)
         reported = origin.removeprefix("/settings/reports/")
@@ -227,6 +272,8 @@ async def appeal(request: Request) -> Response:
             own = _own_notice(parse_id(reported))
             return await _notice_page(request, own, error=message, code=code)
         return await _decision_page(request, decision_id, error=message, code=code)
+    if ticket:
+        return await suspended_statement(request, ticket, decision_id, appealed=True)
     if receipt:
         return redirect(f"/notices/{receipt}?appealed=1")
     return redirect(f"{origin}?appealed=1")
