@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from parvis.storage.tables import appeals, authority_orders, decisions, moderators, notices
@@ -108,13 +108,21 @@ class TransparencyReportStore:
     def notice_timings(
         self, start: datetime, end: datetime
     ) -> list[tuple[str, datetime, datetime]]:
-        """(outcome, received, decided) of every notice received in the period and decided."""
-        stmt = select(notices.c.outcome, notices.c.created_at, notices.c.decided_at).where(
+        """(outcome, received, decided) of every notice received in the period and decided.
+
+        Only their difference is used, so the two times come back as the database holds them
+        (UTC; naive on SQLite, where they are read with `fromisoformat` rather than through
+        the column type, several times faster on a year of notices)."""
+        stmt = select(
+            notices.c.outcome,
+            type_coerce(notices.c.created_at, String),
+            type_coerce(notices.c.decided_at, String),
+        ).where(
             notices.c.created_at >= start,
             notices.c.created_at < end,
             notices.c.decided_at.is_not(None),
         )
-        return [(str(o or ""), c, d) for o, c, d in self.conn.execute(stmt)]
+        return [(str(o or ""), _moment(c), _moment(d)) for o, c, d in self.conn.execute(stmt)]
 
     def decision_groups(self, start: datetime, end: datetime) -> list[DecisionGroup]:
         reversed_ = decisions.c.reversed_at.is_not(None).label("reversed")
@@ -212,3 +220,8 @@ class TransparencyReportStore:
             .group_by(notices.c.category)
         )
         return {str(c): int(n) for c, n in self.conn.execute(stmt)}
+
+
+def _moment(raw: object) -> datetime:
+    """A timestamp as the driver gives it: a datetime (PostgreSQL) or ISO text (SQLite)."""
+    return raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
