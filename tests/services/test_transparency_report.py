@@ -260,6 +260,18 @@ def test_moderators_in_aggregate(world: World) -> None:
     assert world.report(date(2026, 1, 1), date(2026, 2, 1)).moderators.total == 0
 
 
+def test_people_who_decide_off_the_roster_are_counted(world: World) -> None:
+    world.write(lambda w: roster.set_entry(w, world.mod1, languages=("fr",), country="FR"))
+    first, second = world.post(), world.post()
+    world.notice(first)
+    world.notice(second)
+    world.decide(first, REMOVE_RULE, moderator=world.mod2)  # mod2 is not on the roster
+    world.decide(second, REJECT, moderator=world.mod1)
+    m = world.report(date(2026, 3, 1), date(2026, 4, 1)).moderators
+    assert (m.total, m.not_on_roster, m.volunteer) == (2, 1, 1)
+    assert m.by_country == {"FR": 1}
+
+
 def test_csv_has_one_row_per_figure_and_defuses_formulas(world: World) -> None:
     status = world.post()
     world.notice(status)

@@ -164,7 +164,9 @@ class Automation:
 
 @dataclass(frozen=True)
 class Moderators:
-    """The roster in aggregate: never who."""
+    """The roster in aggregate: never who. `total` also counts the people who took decisions
+    in the period without being on the roster (`not_on_roster`: nothing else is known of them,
+    so they count in no language, country, paid or volunteer figure)."""
 
     total: int
     by_language: Mapping[str, int]
@@ -172,6 +174,7 @@ class Moderators:
     paid: int
     volunteer: int
     trained: int
+    not_on_roster: int = 0
 
 
 @dataclass(frozen=True)
@@ -427,8 +430,10 @@ def _moderators(work: Work, start: datetime, end: datetime) -> Moderators:
     for f in facts:
         languages.update(set(f.languages))
     paid = sum(1 for f in facts if f.paid)
+    unlisted = work.store.transparency_report.deciders_not_on_roster(start, end)
     return Moderators(
-        total=len(facts),
+        total=len(facts) + unlisted,
+        not_on_roster=unlisted,
         by_language=_ranked(languages),
         by_country=_ranked(Counter(f.country or "unknown" for f in facts)),
         paid=paid,

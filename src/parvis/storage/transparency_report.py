@@ -212,6 +212,20 @@ class TransparencyReportStore:
             out.append(ModeratorFacts(langs, str(country or ""), _bool(paid), _bool(trained)))
         return out
 
+    def deciders_not_on_roster(self, start: datetime, end: datetime) -> int:
+        """How many people took a decision in the period without being on the roster then."""
+        on_roster = select(moderators.c.account_id).where(
+            moderators.c.since < end,
+            or_(moderators.c.until.is_(None), moderators.c.until > start),
+        )
+        stmt = select(func.count(decisions.c.moderator_id.distinct())).where(
+            decisions.c.created_at >= start,
+            decisions.c.created_at < end,
+            decisions.c.moderator_id.is_not(None),
+            decisions.c.moderator_id.not_in(on_roster),
+        )
+        return int(self.conn.execute(stmt).scalar_one())
+
     def notices_by_category(self, start: datetime, end: datetime) -> dict[str, int]:
         """The plain GROUP BY the benchmark measures the report against."""
         stmt = (
