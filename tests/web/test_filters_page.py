@@ -95,3 +95,44 @@ def test_bad_filter_input_is_shown_again(client: TestClient) -> None:
     assert r.status_code == 422 and "blank" in r.text
     assert submit(web, "/filters", "/filters/999/delete").status_code == 404
     assert client.get("/filters", follow_redirects=False).status_code == 303
+
+
+def test_keywords_are_added_to_and_removed_from_a_filter(client: TestClient) -> None:
+    alice, bob = make_user(client), make_user(client)
+    assert alice.post(f"/api/v1/accounts/{bob.id}/follow").status_code == 200
+    bob.status("Turnips again")
+    made = alice.post(
+        "/api/v2/filters",
+        json={
+            "title": "Roots",
+            "context": ["home"],
+            "filter_action": "hide",
+            "keywords_attributes": [{"keyword": "carrots", "whole_word": True}],
+        },
+    ).json()
+    web = browser(client)
+    log_in(web, f"{alice.username}@example.org", PASSWORD)
+    assert "Turnips again" in web.get("/home").text
+    r = submit(
+        web, "/filters", f"/filters/{made['id']}/keywords", keyword="turnips", whole_word="on"
+    )
+    assert r.status_code == 303, r.text
+    assert "Turnips again" not in web.get("/home").text
+    keywords = alice.get(f"/api/v2/filters/{made['id']}/keywords").json()
+    assert sorted(k["keyword"] for k in keywords) == ["carrots", "turnips"]
+    # An empty keyword is refused on the page, with a message; nothing is added.
+    r = submit(web, "/filters", f"/filters/{made['id']}/keywords", keyword=" ")
+    assert r.status_code == 422 and 'role="alert"' in r.text
+    turnips = next(k for k in keywords if k["keyword"] == "turnips")
+    r = submit(web, "/filters", f"/filters/keywords/{turnips['id']}/delete")
+    assert r.status_code == 303
+    assert "Turnips again" in web.get("/home").text
+    # Someone else's filter or keyword: not found, nothing changed.
+    other = browser(client)
+    log_in(other, f"{bob.username}@example.org", PASSWORD)
+    assert (
+        submit(other, "/filters", f"/filters/{made['id']}/keywords", keyword="x").status_code == 404
+    )
+    [carrots] = alice.get(f"/api/v2/filters/{made['id']}/keywords").json()
+    r = submit(other, "/filters", f"/filters/keywords/{carrots['id']}/delete")
+    assert r.status_code == 404

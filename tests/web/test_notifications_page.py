@@ -72,3 +72,22 @@ def test_bad_input(client: TestClient) -> None:
         r = submit(web, "/notifications", "/notifications/read", last_read_id=value)
         assert r.status_code == 303
     assert web.post("/notifications/read", data={"last_read_id": "1"}).status_code == 403
+
+
+def test_favourites_of_one_post_are_grouped(client: TestClient) -> None:
+    """Like Mastodon's grouped notifications: three people favourite one post, one sentence;
+    a mention stays on its own."""
+    author = make_user(client)
+    post = author.status("Group these")
+    fans = [make_user(client) for _ in range(3)]
+    for fan in fans:
+        assert fan.post(f"/api/v1/statuses/{post['id']}/favourite").status_code == 200
+    fans[0].status(f"Hello @{author.username}")
+    web = browser(client)
+    log_in(web, f"{author.username}@example.org", PASSWORD)
+    html = web.get("/notifications").text
+    latest = fans[-1].username
+    assert f"<bdi>{latest}</bdi></a> and 2 others favourited your post" in html
+    assert html.count("favourited your post") == 1
+    assert "mentioned you" in html
+    assert html.count('<li class="notification') == 2

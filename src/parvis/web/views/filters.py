@@ -1,5 +1,6 @@
 """Filters and muted words: the viewer's filters (title, keywords, where they apply, hide or
-warn, expiry), created and deleted with plain forms."""
+warn, expiry), created and deleted with plain forms; keywords added to and removed from an
+existing filter."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ async def page(request: Request, who: Visitor, *, code: int = 200, **ctx: Any) -
     account_id = who.account_id
     found = await read(request, lambda work: work.store.filters.of_account(account_id))
     ctx.setdefault("error", None)
+    ctx.setdefault("keyword_error", None)
+    ctx.setdefault("keyword_filter", None)
     ctx.setdefault(
         "values",
         {
@@ -139,8 +142,62 @@ async def delete(request: Request) -> Response:
     return redirect("/filters?saved=1")
 
 
+async def add_keyword(request: Request) -> Response:
+    """Adds a keyword (or phrase) to one of the viewer's filters."""
+    who = await visitor(request)
+    if who.account_id is None:
+        return _login()
+    data = await form(request)
+    filter_id = parse_id(request.path_params["id"])
+    keyword = text(data, "keyword", limit=300).strip()
+    whole_word = data.get("whole_word") == "on"
+    account_id = who.account_id
+
+    def run(work: Work) -> None:
+        if filter_id is None:
+            raise NotFound("Record not found")
+        filters.add_keyword(work, account_id, filter_id, keyword, whole_word)
+
+    try:
+        await write(request, run)
+    except NotFound:
+        return render(request, who, "not_found.html", code=404)
+    except DomainError as exc:
+        return await page(
+            request,
+            who,
+            code=exc.status,
+            keyword_error=error_message(exc),
+            keyword_filter=filter_id,
+        )
+    return redirect("/filters?saved=1")
+
+
+async def remove_keyword(request: Request) -> Response:
+    """Removes one keyword from one of the viewer's filters."""
+    who = await visitor(request)
+    if who.account_id is None:
+        return _login()
+    await form(request)
+    keyword_id = parse_id(request.path_params["id"])
+    account_id = who.account_id
+
+    def run(work: Work) -> None:
+        if keyword_id is None:
+            raise NotFound("Record not found")
+        filters.delete_keyword(work, account_id, keyword_id)
+
+    try:
+        await write(request, run)
+    except NotFound:
+        return render(request, who, "not_found.html", code=404)
+    return redirect("/filters?saved=1")
+
+
 routes = [
     Route("/filters", index, methods=["GET"]),
     Route("/filters", create, methods=["POST"]),
     Route("/filters/{id}/delete", delete, methods=["POST"]),
+    Route("/filters/{id}/keywords", add_keyword, methods=["POST"]),
+    Route("/filters/keywords/{id}/delete", remove_keyword, methods=["POST"]),
 ]

@@ -1,6 +1,8 @@
-"""Notifications: one sentence per notification ("X favourited your post") with the post it
-is about; the ones after the read marker are shown as new, and "mark all as read" moves the
-marker (the same `notifications` marker the client API uses)."""
+"""Notifications, grouped as Mastodon's grouped notifications v2 group them (favourites and
+boosts of one post, follows of one day: "Ann and 3 others favourited your post"), one
+sentence per group with the post it is about; the ones after the read marker are shown as new,
+and "mark all as read" moves the marker (the same `notifications` marker the client API
+uses)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from parvis.domain.errors import DomainError
 from parvis.domain.ids import parse_id
 from parvis.services import markers, notifications
 from parvis.services.context import Work
-from parvis.services.notifications import NotificationPage
+from parvis.services.notifications import GroupPage
 from parvis.web.pages import back, error_message, form, read, redirect, render, text, visitor, write
 from parvis.web.views.timelines import paging
 
@@ -23,8 +25,8 @@ async def page(request: Request) -> Response:
         return redirect("/login?next=/notifications")
     account_id, wanted = who.account_id, paging(request)
 
-    def load(work: Work) -> tuple[NotificationPage, int | None]:
-        found = notifications.list_notifications(work, account_id, wanted)
+    def load(work: Work) -> tuple[GroupPage, int | None]:
+        found = notifications.grouped_page(work, account_id, wanted)
         return found, notifications.read_marker(work, account_id)
 
     found, last_read = await read(request, load)
@@ -35,6 +37,7 @@ async def page(request: Request) -> Response:
         page=found,
         last_read=last_read or 0,
         first_page=wanted.max_id is None and wanted.min_id is None,
+        more=len(found.groups) >= wanted.limit,
     )
 
 
