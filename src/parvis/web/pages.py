@@ -211,9 +211,13 @@ def render(
             **context,
         )
     )
+    if 400 <= code < 500 and request.headers.get("hx-boosted") == "true":
+        # A form enhanced with hx-boost: htmx swaps only 2xx answers, and the page with its
+        # error message must replace the form (without JavaScript the browser gets the 4xx).
+        code = 200
     response = HTMLResponse(html, status_code=code, headers=security.HEADERS)
     response.headers["Content-Language"] = who.locale
-    response.headers["Vary"] = "Cookie, Accept-Language, HX-Request"
+    response.headers["Vary"] = "Cookie, Accept-Language, HX-Request, HX-Boosted"
     response.headers["Cache-Control"] = "no-store" if who.signed_in else "no-cache"
     if new_browser:
         response.set_cookie(
