@@ -5,8 +5,8 @@ end and label), so every read path applies it cheaply: `disable` and `remove` hi
 from everyone but its author (parvis.domain.visibility), `age_restrict` hides it from visitors
 who are not signed in, `restrict_interactions` refuses replies, boosts, quotes and favourites
 from others, `demote` keeps it out of trends and recommendations, `label` shows the moderators'
-words as a content warning, `territorial_restrict` records the countries where access is
-disabled (applied where the operator's proxy tells the visitor's country; see docs/moderation.md).
+words as a content warning, `territorial_restrict` records the countries where access is to be
+disabled (Parvis does not locate readers: the operator's proxy applies it; docs/moderation.md).
 Removed posts are kept, hidden, so that a reversed decision restores them exactly.
 
 Accounts: `suspend` (with an end) and `terminate` suspend the account (its tokens are revoked);
