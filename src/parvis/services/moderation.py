@@ -100,21 +100,34 @@ def _moderator_languages(work: Work, moderator_id: int) -> tuple[str, ...]:
     return (user.locale.split("-")[0],) if user is not None and user.locale else ()
 
 
-def _view(work: Work, case: CaseRow) -> CaseView:
-    status = work.store.statuses.get(case.subject_id) if case.subject_type == "status" else None
-    account = work.store.accounts.get(case.account_id) if case.account_id is not None else None
-    undecided = _pending_notices(work, case.id)
-    notices = undecided or work.store.notices.of_case(case.id)[-5:]
-    opened = min((n.created_at for n in undecided), default=case.opened_at)
-    clock = Clock(opened_at=opened, due_at=case.due_at, now=work.now())
-    return CaseView(case, account, status, tuple(notices), clock)
+def _views(work: Work, cases: list[CaseRow]) -> list[CaseView]:
+    """The cases as the queue shows them, in a fixed number of queries whatever their number."""
+    statuses = work.store.statuses.load(c.subject_id for c in cases if c.subject_type == "status")
+    accounts = work.store.accounts.get_many(c.account_id for c in cases if c.account_id)
+    notices = work.store.notices.of_cases([c.id for c in cases])
+    now = work.now()
+    views = []
+    for case in cases:
+        found = notices[case.id]
+        pending = [n for n, undecided in found if undecided]
+        shown = pending or [n for n, _ in found][-5:]
+        opened = min((n.created_at for n in pending), default=case.opened_at)
+        views.append(
+            CaseView(
+                case,
+                accounts.get(case.account_id) if case.account_id is not None else None,
+                statuses.get(case.subject_id) if case.subject_type == "status" else None,
+                tuple(shown),
+                Clock(opened_at=opened, due_at=case.due_at, now=now),
+            )
+        )
+    return views
 
 
 def _pending_notices(work: Work, case_id: int) -> list[NoticeRow]:
     """The notices with an item in this case not yet decided (a notice about several posts may
     be answered here and still wait elsewhere)."""
-    pending = {i.notice_id for i in work.store.notices.items_of_case(case_id, undecided=True)}
-    return [n for n in work.store.notices.of_case(case_id) if n.id in pending]
+    return [n for n, undecided in work.store.notices.of_cases([case_id])[case_id] if undecided]
 
 
 def queue(
@@ -136,7 +149,7 @@ def queue(
         limit=max(1, min(limit, 200)),
         offset=max(0, offset),
     )
-    return [_view(work, c) for c in cases]
+    return _views(work, cases)
 
 
 def detail(work: Work, moderator_id: int | None, case_id: int) -> CaseDetail:
@@ -144,7 +157,7 @@ def detail(work: Work, moderator_id: int | None, case_id: int) -> CaseDetail:
     case = work.store.cases.get(case_id)
     if case is None:
         raise NotFound("No such case")
-    view = _view(work, case)
+    [view] = _views(work, [case])
     events = tuple(work.store.cases.events(case_id))
     others = (
         tuple(c for c in work.store.cases.of_account(case.account_id) if c.id != case.id)

@@ -108,6 +108,22 @@ class NoticeStore:
         ).mappings()
         return [_notice(r) for r in rows]
 
+    def of_cases(self, case_ids: list[int]) -> dict[int, list[tuple[NoticeRow, bool]]]:
+        """For each case, its notices oldest first, each with whether its item in that case is
+        still undecided: one query for a whole page of the queue."""
+        out: dict[int, list[tuple[NoticeRow, bool]]] = {c: [] for c in case_ids}
+        if not case_ids:
+            return out
+        stmt = (
+            select(notices, notice_items.c.case_id, notice_items.c.decided_at.label("item_done"))
+            .join(notice_items, notice_items.c.notice_id == notices.c.id)
+            .where(notice_items.c.case_id.in_(case_ids))
+            .order_by(notices.c.id)
+        )
+        for r in self.conn.execute(stmt).mappings():
+            out[int(r["case_id"])].append((_notice(r), r["item_done"] is None))
+        return out
+
     def by_reporter(self, account_id: int, limit: int = 50) -> list[NoticeRow]:
         rows = self.conn.execute(
             select(notices)
