@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from parvis.app import Parvis
 from parvis.domain.errors import Forbidden, Invalid
-from parvis.services import accounts, appeals, cases, moderation, notices, restrictions
+from parvis.services import accounts, appeals, cases, moderation, notices, restrictions, roster
 from parvis.services.context import Work
 from parvis.storage.moderation import DecisionRow
 from tests.builders import User, make_user
@@ -382,3 +382,20 @@ def test_the_case_row_always_equals_its_replayed_log(
             pass  # e.g. an appeal against a reversed decision: refused, nothing changes
         stored = parvis.runtime.read(lambda w: w.store.cases.get(case_id))
         assert stored == parvis.runtime.read(lambda w: cases.rebuild(w, case_id))
+
+
+def test_a_moderator_sees_the_cases_in_the_languages_they_read(
+    client: TestClient, parvis: Parvis
+) -> None:
+    """The roster says which languages a moderator reads; "my languages" shows the cases in
+    those (and those whose language is unknown)."""
+    author, mod = make_user(client), moderator(client, parvis)
+    write(parvis, lambda w: roster.set_entry(w, int(mod.id), languages=("fr",), country="FR"))
+    french = post(author, "Bonjour à tous", language="fr")
+    german = post(author, "Guten Tag zusammen", language="de")
+    for sid in (french, german):
+        report(parvis, None, sid)
+    everything = parvis.runtime.read(lambda w: moderation.queue(w, int(mod.id)))
+    assert {str(v.case.subject_id) for v in everything} == {french, german}
+    mine = parvis.runtime.read(lambda w: moderation.queue(w, int(mod.id), my_languages=True))
+    assert [str(v.case.subject_id) for v in mine] == [french]
