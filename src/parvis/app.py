@@ -13,6 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from parvis.api.application import build_asgi
 from parvis.api.streaming import Publisher
 from parvis.config import Settings
+from parvis.jobs import mail
 from parvis.jobs.queue import HueyQueue, make_huey, start_embedded_worker
 from parvis.jobs.runtime import InlineQueue, Runtime
 from parvis.services import rules
@@ -74,6 +75,7 @@ def build(
     broker: Broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
     runtime.broker = broker
     runtime.publisher = Publisher(broker, settings)
+    runtime.mailer = mail.from_settings(settings)  # None without PARVIS_SMTP_URL
     ref.append(runtime)
     if migrate:  # the versioned rules start as the configured ones (services/rules.py)
         runtime.write(rules.seed)

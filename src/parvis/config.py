@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     # platform's API token, every 10 minutes and by `parvis transparency submit`. Empty: off.
     tdb_endpoint: str = ""
     tdb_token: str = ""
+    # E-mail to notifiers (receipt and decision, DSA art. 16(4)-(5)): smtp://user:pass@host:587
+    # (STARTTLS), smtps://user:pass@host:465 (implicit TLS) or smtp://localhost:25 (plain, on
+    # this machine only). Empty: no mail; the receipt page alone acknowledges. The sender is
+    # "Name <address>" or an address; empty: "<title> <noreply@domain>".
+    smtp_url: str = ""
+    mail_from: str = ""
 
     secret_key: str = Field(
         "", description="Signs short-lived tickets; generated into the data dir when empty."

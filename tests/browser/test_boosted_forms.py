@@ -73,3 +73,8 @@ def test_a_filter_error_is_shown_in_place(page: Page, live_server: LiveServer) -
     page.locator("form[action='/filters'] button[type=submit]").click()
     expect(page.locator("code", has_text="sprouts")).to_be_visible()
     assert still_here(page)
+    # The keyword's own forms are boosted too: switch it to match inside words, in place.
+    page.get_by_role("button", name=re.compile(r"Match inside words too")).click()
+    expect(page.get_by_role("button", name=re.compile(r"Match whole words only"))).to_be_visible()
+    expect(page.get_by_text("also inside words")).to_be_visible()
+    assert still_here(page)

@@ -136,3 +136,67 @@ def test_keywords_are_added_to_and_removed_from_a_filter(client: TestClient) -> 
     [carrots] = alice.get(f"/api/v2/filters/{made['id']}/keywords").json()
     r = submit(other, "/filters", f"/filters/keywords/{carrots['id']}/delete")
     assert r.status_code == 404
+
+
+def test_a_keyword_switches_between_whole_word_and_inside_words(client: TestClient) -> None:
+    alice, bob = make_user(client), make_user(client)
+    assert alice.post(f"/api/v1/accounts/{bob.id}/follow").status_code == 200
+    bob.status("A category of things")
+    made = alice.post(
+        "/api/v2/filters",
+        json={
+            "title": "Cats",
+            "context": ["home"],
+            "filter_action": "hide",
+            "keywords_attributes": [{"keyword": "cat", "whole_word": True}],
+        },
+    ).json()
+    [cat] = made["keywords"]
+    web = browser(client)
+    log_in(web, f"{alice.username}@example.org", PASSWORD)
+    assert "A category of things" in web.get("/home").text  # "cat" is not a whole word there
+    assert "Match inside words too" in web.get("/filters").text
+
+    action = f"/filters/keywords/{cat['id']}/whole_word"
+    r = submit(web, "/filters", action)  # the box unchecked: inside words too
+    assert r.status_code == 303 and r.headers["location"] == "/filters?saved=1"
+    assert alice.get(f"/api/v2/filters/keywords/{cat['id']}").json()["whole_word"] is False
+    assert "A category of things" not in web.get("/home").text
+    page = web.get("/filters").text
+    assert "also inside words" in page and "Match whole words only" in page
+
+    assert submit(web, "/filters", action, whole_word="on").status_code == 303
+    assert alice.get(f"/api/v2/filters/keywords/{cat['id']}").json()["whole_word"] is True
+    assert "A category of things" in web.get("/home").text
+
+    # Someone else's keyword, a bad id, no CSRF token: refused, nothing changed.
+    other = browser(client)
+    log_in(other, f"{bob.username}@example.org", PASSWORD)
+    assert submit(other, "/filters", action).status_code == 404
+    assert submit(web, "/filters", "/filters/keywords/abc/whole_word").status_code == 404
+    assert web.post(action, data={}, follow_redirects=False).status_code == 403
+    assert alice.get(f"/api/v2/filters/keywords/{cat['id']}").json()["whole_word"] is True
+
+
+def test_filter_errors_come_back_in_place_with_htmx(client: TestClient) -> None:
+    """hx-boost on the filters page: a refused keyword answers 200 to htmx (the page, with
+    its message, swapped in) and 422 without JavaScript."""
+    alice = make_user(client)
+    made = alice.post(
+        "/api/v2/filters",
+        json={"title": "T", "context": ["home"], "keywords_attributes": [{"keyword": "k"}]},
+    ).json()
+    web = browser(client)
+    log_in(web, f"{alice.username}@example.org", PASSWORD)
+    page = web.get("/filters").text
+    assert 'class="boosted" hx-boost="true"' in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    action = f"/filters/{made['id']}/keywords"
+    r = web.post(
+        action,
+        data={"csrf": token, "keyword": " "},
+        headers={"HX-Request": "true", "HX-Boosted": "true"},
+    )
+    assert r.status_code == 200 and 'role="alert"' in r.text
+    r = web.post(action, data={"csrf": token, "keyword": " "})
+    assert r.status_code == 422 and 'role="alert"' in r.text

@@ -78,3 +78,28 @@ def test_someone_elses_list_is_not_found(client: TestClient) -> None:
     assert submit(web, "/lists", f"/lists/{made['id']}/delete").status_code == 404
     assert alice.get(f"/api/v1/lists/{made['id']}").status_code == 200
     assert client.get("/lists", follow_redirects=False).status_code == 303
+
+
+def test_lists_forms_are_boosted_and_errors_come_back_in_place(client: TestClient) -> None:
+    """hx-boost on the lists pages: a refused form answers 200 to htmx (swapped in, with its
+    message) and 422 without it; a created list redirects as without JavaScript."""
+    make_user(client, "alice")
+    web = browser(client)
+    log_in(web, "alice@example.org", PASSWORD)
+    boosted = {"HX-Request": "true", "HX-Boosted": "true"}
+    page = web.get("/lists").text
+    assert 'class="boosted" hx-boost="true"' in page
+    r = submit(web, "/lists", "/lists", title="  ")
+    assert r.status_code == 422
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    r = web.post("/lists", data={"csrf": token, "title": "  "}, headers=boosted)
+    assert r.status_code == 200 and 'role="alert"' in r.text and "blank" in r.text
+    r = web.post(
+        "/lists",
+        data={"csrf": token, "title": "Friends", "replies_policy": "list"},
+        headers=boosted,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    edit = web.get(r.headers["location"], headers=boosted).text
+    assert 'hx-boost="true"' in edit and "Friends" in edit

@@ -243,3 +243,84 @@ def test_export_contains_my_post_and_follows(client: TestClient) -> None:
     rows = list(csv.reader(io.StringIO(archive.read("following_accounts.csv").decode())))
     assert rows[0] == ["Account address", "Show boosts", "Notify on new posts", "Languages"]
     assert rows[1][0] == "bob@parvis.test"
+
+
+BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}
+
+
+def test_settings_forms_are_boosted_and_errors_come_back_in_place(client: TestClient) -> None:
+    """With htmx the settings forms are sent in the background (hx-boost): a refused form
+    answers 200 so that htmx swaps the page with its message in; without JavaScript the same
+    form answers 422 (test above). A download is never boosted."""
+    web, _ = signed_in(client)
+    page = web.get("/settings/profile").text
+    assert 'class="settings" hx-boost="true"' in page
+    assert "<script>" not in page.split("</head>")[1]  # nothing inline: the CSP forbids it
+    r = web.post(
+        "/settings/profile",
+        data={"csrf": csrf(page), "display_name": "x" * 40, "note": "kept"},
+        headers=BOOSTED,
+        follow_redirects=False,
+    )
+    assert r.status_code == 200
+    assert 'role="alert"' in r.text and "at most 30 characters" in r.text and "kept" in r.text
+    assert "HX-Boosted" in r.headers["vary"]
+    r = web.post(
+        "/settings/profile",
+        data={"csrf": csrf(page), "display_name": "Fine"},
+        headers=BOOSTED,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303  # htmx follows it and swaps the saved page in
+    assert 'value="Fine"' in web.get(r.headers["location"], headers=BOOSTED).text
+    export = web.get("/settings/export").text
+    assert 'href="/settings/export/archive" download hx-boost="false"' in export
+
+
+def test_going_back_keeps_no_copy_of_the_pages(client: TestClient) -> None:
+    """htmx keeps no snapshot of the pages it swapped (they hold personal data and the CSRF
+    token; sessionStorage would keep them after logging out): going back, it asks the server
+    again (a history restore request), which answers the whole page, the body htmx swaps in."""
+    web, _ = signed_in(client)
+    page = web.get("/settings/sessions").text
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', page)
+    assert config is not None and orjson.loads(config.group(1))["historyCacheSize"] == 0
+    restore = {**BOOSTED, "HX-History-Restore-Request": "true"}
+    del restore["HX-Boosted"]
+    r = web.get("/settings/sessions", headers=restore)
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert "<body>" in r.text and 'aria-current="page">Sessions and apps' in r.text
+
+
+def test_a_new_interface_language_loads_the_whole_page_again(client: TestClient) -> None:
+    """An in-place swap would keep the old document's <html lang> and <head>: when the
+    preferences change the interface language, htmx is asked for a full load (HX-Redirect);
+    other preferences are still saved in place, and without JavaScript nothing changes."""
+    web, _ = signed_in(client)
+    page = web.get("/settings/preferences").text
+    assert '<html lang="en">' in page
+    fields = {"csrf": csrf(page), "default_visibility": "public"}
+    r = web.post(
+        "/settings/preferences",
+        data={**fields, "locale": "en", "indexable": "on"},
+        headers=BOOSTED,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "hx-redirect" not in r.headers  # same language: in place
+    r = web.post(
+        "/settings/preferences",
+        data={**fields, "locale": "fr"},
+        headers=BOOSTED,
+        follow_redirects=False,
+    )
+    assert r.status_code == 200 and r.headers["hx-redirect"] == "/settings/preferences?saved=1"
+    assert r.text == ""
+    again = web.get(r.headers["hx-redirect"])
+    assert '<html lang="fr">' in again.text and again.headers["content-language"] == "fr"
+    r = web.post(
+        "/settings/preferences",
+        data={**fields, "csrf": csrf(again.text), "locale": "en"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "hx-redirect" not in r.headers  # no JavaScript: as before
+    assert '<html lang="en">' in web.get(r.headers["location"]).text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from parvis.jobs import mail
 from parvis.services import fanout, media, notifications, restrictions, scheduled
 from parvis.services.context import Work
 from parvis.services.media import Files
@@ -62,6 +63,14 @@ JOBS: dict[str, Handler] = {
     "end_restrictions": _end_restrictions,
 }
 
+# Jobs that talk to the outside world get the runtime (its `mailer`, `read`) instead of a unit
+# of work: they read what they need in one unit of work and send once it is closed, so no
+# transaction stays open while a remote server answers.
+OUTBOUND: dict[str, Handler] = {
+    "mail_notice_receipt": mail.send_receipt,
+    "mail_notice_decision": mail.send_decision,
+}
+
 # Retries per kind (Huey retries a failed job after `retry_delay` seconds).
 RETRIES: dict[str, int] = {
     "fanout": 5,
@@ -72,4 +81,6 @@ RETRIES: dict[str, int] = {
     "trim_feeds": 0,
     "publish_due": 0,
     "end_restrictions": 0,
+    "mail_notice_receipt": 5,
+    "mail_notice_decision": 5,
 }

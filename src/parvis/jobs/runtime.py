@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from parvis.config import Settings
-from parvis.jobs.registry import JOBS
+from parvis.jobs.registry import JOBS, OUTBOUND
 from parvis.services import streaming
 from parvis.services.context import Clock, StreamEvent, Work, system_clock
+from parvis.services.mail import Mailer
 from parvis.services.media import Files
 from parvis.storage.pubsub import Broker
 from parvis.storage.store import Stores
@@ -48,6 +49,7 @@ class Runtime:
     hooks: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     broker: Broker | None = None
     publisher: Publisher | None = None
+    mailer: Mailer | None = None  # None: no PARVIS_SMTP_URL, no e-mail
 
     def write(self, use_case: Callable[[Work], T]) -> T:
         with self.stores.write() as store:
@@ -77,6 +79,9 @@ class Runtime:
 
 
 def run_job(runtime: Runtime, kind: str, payload: dict[str, Any]) -> Any:
+    outbound = OUTBOUND.get(kind)
+    if outbound is not None:  # it opens its own units of work (jobs/registry.py)
+        return outbound(runtime, **payload)
     handler = JOBS.get(kind)
     if handler is None:
         raise LookupError(f"unknown job kind: {kind}")

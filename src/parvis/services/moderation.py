@@ -410,7 +410,8 @@ def own_initiative(
 
 def _close_notice(work: Work, notice_id: int, now: datetime) -> None:
     """A notice is decided once every item of it is; its outcome says whether any was acted
-    on. The notifier reads the decision on their receipt page (and in the web app)."""
+    on. The notifier reads the decision on their receipt page (and in the web app), and gets it
+    by e-mail when they gave an address and mail is configured."""
     if work.store.notices.undecided_items(notice_id):
         return
     acted = any(
@@ -422,6 +423,9 @@ def _close_notice(work: Work, notice_id: int, now: datetime) -> None:
         notice_id,
         {"decided_at": now, "outcome": "actioned" if acted else "no_action", "notified_at": now},
     )
+    notice = work.store.notices.get(notice_id)
+    if notice is not None and notice.reporter_email and work.settings.smtp_url:
+        work.later("mail_notice_decision", notice_id=notice_id)
 
 
 def _warn_author(work: Work, decision: DecisionRow) -> None:

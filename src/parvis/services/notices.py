@@ -17,7 +17,7 @@ from parvis.domain import moderation as vocab
 from parvis.domain.errors import Forbidden, Invalid, NotFound
 from parvis.domain.ids import new_id
 from parvis.domain.models import Status
-from parvis.services import cases, trusted_flaggers
+from parvis.services import cases, mail, trusted_flaggers
 from parvis.services.context import Work
 from parvis.services.posting import visible_status
 from parvis.storage.notices import NoticeItemRow, NoticeRow
@@ -103,7 +103,8 @@ def _errors(notice: NewNotice, explanation: str, name: str, email: str) -> list[
         errors.append(f"legal_ground: at most {MAX_LEGAL_GROUND} characters")
     if len(name) > MAX_NAME:
         errors.append(f"name: at most {MAX_NAME} characters")
-    if email and (len(email) > MAX_EMAIL or not EMAIL.match(email)):
+    valid = len(email) <= MAX_EMAIL and EMAIL.match(email) and mail.valid_address(email)
+    if email and not valid:
         errors.append("email: not a valid e-mail address")
     if not notice.good_faith and notice.channel != "app":
         errors.append("good_faith: confirm that this notice is accurate and sent in good faith")
@@ -190,6 +191,8 @@ def submit(work: Work, reporter_id: int | None, notice: NewNotice) -> Receipt:
             )
         )
     work.store.notices.insert(row, items)
+    if email and work.settings.smtp_url:  # the key travels in the job's payload, never stored
+        work.later("mail_notice_receipt", notice_id=row.id, key=key)
     return Receipt(notice=row, key=key)
 
 

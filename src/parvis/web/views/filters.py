@@ -1,6 +1,6 @@
 """Filters and muted words: the viewer's filters (title, keywords, where they apply, hide or
 warn, expiry), created and deleted with plain forms; keywords added to and removed from an
-existing filter."""
+existing filter, each switched between whole words and inside words."""
 
 from __future__ import annotations
 
@@ -194,10 +194,34 @@ async def remove_keyword(request: Request) -> Response:
     return redirect("/filters?saved=1")
 
 
+async def set_whole_word(request: Request) -> Response:
+    """Switches one keyword between matching whole words only and matching inside words too
+    (the form's `whole_word` box: checked or not)."""
+    who = await visitor(request)
+    if who.account_id is None:
+        return _login()
+    data = await form(request)
+    keyword_id = parse_id(request.path_params["id"])
+    whole_word = data.get("whole_word") == "on"
+    account_id = who.account_id
+
+    def run(work: Work) -> None:
+        if keyword_id is None:
+            raise NotFound("Record not found")
+        filters.update_keyword(work, account_id, keyword_id, None, whole_word)
+
+    try:
+        await write(request, run)
+    except NotFound:
+        return render(request, who, "not_found.html", code=404)
+    return redirect("/filters?saved=1")
+
+
 routes = [
     Route("/filters", index, methods=["GET"]),
     Route("/filters", create, methods=["POST"]),
     Route("/filters/{id}/delete", delete, methods=["POST"]),
     Route("/filters/{id}/keywords", add_keyword, methods=["POST"]),
     Route("/filters/keywords/{id}/delete", remove_keyword, methods=["POST"]),
+    Route("/filters/keywords/{id}/whole_word", set_whole_word, methods=["POST"]),
 ]

@@ -208,7 +208,13 @@ async def preferences(request: Request) -> Response:
             values=values,
             visibilities=VISIBILITIES,
         )
-    response = redirect("/settings/preferences?saved=1")
+    saved = "/settings/preferences?saved=1"
+    if locale is not None and locale != who.locale and request.headers.get("hx-request") == "true":
+        # The interface changes language: htmx would swap the body in place and keep the old
+        # document's <html lang> and <head>, so ask it for a full load of the page instead.
+        response: Response = Response(status_code=200, headers={"HX-Redirect": saved})
+    else:
+        response = redirect(saved)
     if locale is not None:
         response.set_cookie(LANG_COOKIE, locale, max_age=YEAR, httponly=True, samesite="lax")
     return response
