@@ -13,6 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from parvis.api.application import build_asgi
 from parvis.api.streaming import Publisher
 from parvis.config import Settings
+from parvis.federation.routes import federation_routes
 from parvis.jobs import mail
 from parvis.jobs.queue import HueyQueue, make_huey, start_embedded_worker
 from parvis.jobs.runtime import InlineQueue, Runtime
@@ -83,7 +84,7 @@ def build(
 
 
 def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = None) -> Starlette:
-    """The ASGI application: Mastodon API, OAuth, the web app (and later ActivityPub)."""
+    """The ASGI application: Mastodon API, OAuth, ActivityPub and the web app."""
     parvis = parvis or build(migrate=True)
     start_worker = parvis.settings.embedded_worker if embedded_worker is None else embedded_worker
     consumer = None
@@ -106,6 +107,7 @@ def create_app(parvis: Parvis | None = None, *, embedded_worker: bool | None = N
     asgi = build_asgi(
         parvis.runtime, on_startup=on_startup, on_shutdown=on_shutdown, rate_counters=counters
     )
+    asgi.router.routes.extend(federation_routes())
     asgi.router.routes.extend(web_routes())
     asgi.add_exception_handler(CsrfRefused, csrf_refused)
     if parvis.settings.compress_responses:

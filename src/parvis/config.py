@@ -111,6 +111,25 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     mail_from: str = ""
 
+    # Federation (ActivityPub). Outbound requests never reach loopback, private or link-local
+    # addresses unless `federation_allow_private` is set (tests, a private network of servers);
+    # `federation_resolve` maps host names to "address:port" like curl's --resolve (tests run
+    # several servers on loopback under distinct names). `authorized_fetch`: every ActivityPub
+    # GET must be signed by a server that is not blocked (Mastodon's secure mode).
+    federation_enabled: bool = True
+    federation_allow_private: bool = False
+    federation_resolve: dict[str, str] = Field(default_factory=dict)
+    federation_timeout: float = Field(10.0, gt=0, le=120)  # seconds, per outbound request
+    federation_max_body: int = Field(1_048_576, ge=1024)  # bytes: inbox bodies, fetched JSON
+    federation_max_media: int = Field(16 * 1024 * 1024, ge=1024)  # bytes, a remote file cached
+    authorized_fetch: bool = False
+    # Delivery: retries with exponential backoff (base 30 s, doubling) for about this many
+    # days, then given up; a host failing this many times in a row is skipped for an hour
+    # (the circuit opens), and one failing for `federation_dead_days` is marked dead.
+    delivery_max_days: float = Field(7.0, gt=0, le=60)
+    circuit_failures: int = Field(5, ge=1)
+    federation_dead_days: float = Field(7.0, gt=0, le=365)
+
     secret_key: str = Field(
         "", description="Signs short-lived tickets; generated into the data dir when empty."
     )

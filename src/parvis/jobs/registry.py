@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from parvis.jobs import mail
+from parvis.jobs import deliver, inbound, mail
 from parvis.services import fanout, media, notifications, restrictions, scheduled
 from parvis.services.context import Work
 from parvis.services.media import Files
@@ -84,3 +84,9 @@ RETRIES: dict[str, int] = {
     "mail_notice_receipt": 5,
     "mail_notice_decision": 5,
 }
+
+# Federation: each module declares its own kinds (jobs/deliver.py, jobs/inbound.py).
+for _module in (deliver, inbound):
+    JOBS.update(_module.JOBS)
+    OUTBOUND.update(_module.OUTBOUND)
+    RETRIES.update(_module.RETRIES)

@@ -12,6 +12,7 @@ from parvis.config import Settings
 from parvis.jobs.registry import JOBS, OUTBOUND
 from parvis.services import streaming
 from parvis.services.context import Clock, StreamEvent, Work, system_clock
+from parvis.services.fetching import Http
 from parvis.services.mail import Mailer
 from parvis.services.media import Files
 from parvis.storage.pubsub import Broker
@@ -50,6 +51,7 @@ class Runtime:
     broker: Broker | None = None
     publisher: Publisher | None = None
     mailer: Mailer | None = None  # None: no PARVIS_SMTP_URL, no e-mail
+    http: Http | None = None  # outbound federation requests (parvis.jobs.http); None: offline
 
     def write(self, use_case: Callable[[Work], T]) -> T:
         with self.stores.write() as store:

@@ -10,14 +10,18 @@ from sqlalchemy.engine import Connection
 
 from parvis.storage.accounts import AccountStore
 from parvis.storage.activity import ActivityStore
+from parvis.storage.actors import ActorStore
 from parvis.storage.announcements import AnnouncementStore
 from parvis.storage.conversations import ConversationStore
 from parvis.storage.database import Database
+from parvis.storage.deliveries import DeliveryStore
 from parvis.storage.directory import DirectoryStore
+from parvis.storage.domain_policy import DomainPolicyStore
 from parvis.storage.edits import EditStore
 from parvis.storage.featured_tags import FeaturedTagStore
 from parvis.storage.feeds import FeedStore, SqlFeedStore
 from parvis.storage.filters import FilterStore
+from parvis.storage.inbox import InboxStore
 from parvis.storage.interactions import InteractionStore
 from parvis.storage.lists import ListStore
 from parvis.storage.markers import MarkerStore
@@ -35,6 +39,7 @@ from parvis.storage.registers import (
     RosterStore,
     RuleStore,
 )
+from parvis.storage.remote import RemoteStore
 from parvis.storage.scheduled import ScheduledStore
 from parvis.storage.search import SearchStore
 from parvis.storage.social import SocialStore
@@ -195,6 +200,27 @@ class Store:
     @cached_property
     def transparency_log(self) -> TransparencyLogStore:
         return TransparencyLogStore(self.conn)
+
+    # Federation (ActivityPub)
+    @cached_property
+    def actors(self) -> ActorStore:
+        return ActorStore(self.conn)
+
+    @cached_property
+    def inbox(self) -> InboxStore:
+        return InboxStore(self.conn)
+
+    @cached_property
+    def remote(self) -> RemoteStore:
+        return RemoteStore(self.conn)
+
+    @cached_property
+    def domain_policy(self) -> DomainPolicyStore:
+        return DomainPolicyStore(self.conn)
+
+    @cached_property
+    def deliveries(self) -> DeliveryStore:
+        return DeliveryStore(self.conn)
 
 
 class Stores:

@@ -115,6 +115,14 @@ accounts = Table(
     Column("moved_to_account_id", ID, nullable=True),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # Federation (0011): what a remote actor document said, and when it was last fetched.
+    Column("actor_type", String(16), nullable=True),  # Person (NULL) | Service | Group | ...
+    Column("key_uri", String(2048), nullable=True, index=True),
+    Column("outbox_uri", String(2048), nullable=True),
+    Column("followers_uri", String(2048), nullable=True),
+    Column("following_uri", String(2048), nullable=True),
+    Column("featured_uri", String(2048), nullable=True),
+    Column("fetched_at", TS, nullable=True),
 )
 Index("ix_accounts_domain_username", accounts.c.domain, accounts.c.username)
 
@@ -231,6 +239,8 @@ statuses = Table(
     Column("favourites_count", Integer, nullable=False, default=0),
     Column("created_at", TS, nullable=False),
     Column("edited_at", TS, nullable=True),
+    # Federation (0011): the parent's URI when it is not (yet) known here.
+    Column("in_reply_to_uri", String(2048), nullable=True),
 )
 Index("ix_statuses_account_id_id", statuses.c.account_id, statuses.c.id)
 Index("ix_statuses_public_local", statuses.c.visibility, statuses.c.local, statuses.c.id)
@@ -1008,4 +1018,86 @@ transparency_log_state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("tree_size", ID, nullable=False),
     Column("frontier", Text, nullable=False, default=""),
+)
+
+
+# -- 0011 federation -------------------------------------------------------------------------
+
+# Inbound activities: verified, stored, then processed once (idempotent by activity URI).
+federation_inbox = Table(
+    "federation_inbox",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("activity_uri", String(2048), nullable=False, unique=True),
+    Column("actor_uri", String(2048), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("body", Text, nullable=False),  # the JSON document as received
+    Column("state", String(16), nullable=False),  # pending | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("received_at", TS, nullable=False),
+    Column("processed_at", TS, nullable=True),
+)
+Index("ix_federation_inbox_state", federation_inbox.c.state, federation_inbox.c.id)
+
+# The transactional outbox: one row per (activity, distinct inbox), written with the change.
+federation_deliveries = Table(
+    "federation_deliveries",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("activity_uri", String(2048), nullable=False),
+    _account_fk(index=False),  # whose key signs it
+    Column("inbox_uri", String(2048), nullable=False),
+    Column("host", String(255), nullable=False, index=True),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+    Column("delivered_at", TS, nullable=True),
+    UniqueConstraint("activity_uri", "inbox_uri"),
+)
+Index(
+    "ix_federation_deliveries_due",
+    federation_deliveries.c.state,
+    federation_deliveries.c.next_attempt_at,
+)
+
+# What we know of each remote host: the circuit breaker and dead-server detection.
+federation_hosts = Table(
+    "federation_hosts",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("first_failure_at", TS, nullable=True),
+    Column("open_until", TS, nullable=True),  # the circuit is open (host skipped) until then
+    Column("dead_at", TS, nullable=True),
+    Column("last_success_at", TS, nullable=True),
+    Column("software", String(64), nullable=False, default=""),
+)
+
+# The operator's domain blocks (Mastodon's severities: suspend, silence as "limit", noop).
+instance_domain_blocks = Table(
+    "instance_domain_blocks",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("domain", String(255), nullable=False, unique=True),
+    Column("severity", String(16), nullable=False),  # suspend | limit | noop
+    Column("reject_media", Boolean, nullable=False, default=False),
+    Column("reject_reports", Boolean, nullable=False, default=False),
+    Column("public_comment", Text, nullable=False, default=""),
+    Column("private_comment", Text, nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+)
+
+# alsoKnownAs: the accounts an account says it also is (a Move is accepted only towards one).
+account_aliases = Table(
+    "account_aliases",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(),
+    Column("uri", String(2048), nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("account_id", "uri"),
 )
