@@ -92,6 +92,9 @@ def parvis(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     else:
         settings = make_settings(tmp_path, **overrides)
         instance = build(settings, migrate=True)
+    # No network in tests: a test that federates gives the runtime an HttpClient over a fake
+    # transport (the outbound I/O seam), or runs real servers (tests/federation/loopback.py).
+    instance.runtime.http = None
     yield instance
     instance.close()
 

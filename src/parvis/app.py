@@ -15,6 +15,7 @@ from parvis.api.streaming import Publisher
 from parvis.config import Settings
 from parvis.federation.routes import federation_routes
 from parvis.jobs import mail
+from parvis.jobs.http import HttpClient
 from parvis.jobs.queue import HueyQueue, make_huey, start_embedded_worker
 from parvis.jobs.runtime import InlineQueue, Runtime
 from parvis.services import rules
@@ -77,6 +78,8 @@ def build(
     runtime.broker = broker
     runtime.publisher = Publisher(broker, settings)
     runtime.mailer = mail.from_settings(settings)  # None without PARVIS_SMTP_URL
+    if settings.federation_enabled:
+        runtime.http = HttpClient(settings)
     ref.append(runtime)
     if migrate:  # the versioned rules start as the configured ones (services/rules.py)
         runtime.write(rules.seed)

@@ -22,7 +22,7 @@ from parvis.api.params import body_schema, read_params, validate
 from parvis.api.serializers import account_json, ts
 from parvis.domain import moderation as vocab
 from parvis.domain.ids import parse_id
-from parvis.services import notices
+from parvis.services import federate, notices
 from parvis.services.context import Work
 
 router = APIRouter(tags=["reports"], responses=ERRORS)
@@ -98,13 +98,21 @@ async def create(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> R
         target = work.store.accounts.get(account_id)
         assert target is not None  # notices.target found it
         row = receipt.notice
+        forwarded = form.forward and federate.report_forwarded(
+            work,
+            me.account_id,
+            account_id,
+            [s for s in status_ids if s is not None],
+            form.comment,
+            row.id,
+        )
         return {
             "id": str(row.id),
             "action_taken": False,
             "action_taken_at": None,
             "category": category,
             "comment": row.explanation,
-            "forwarded": False,
+            "forwarded": forwarded,
             "created_at": ts(row.created_at),
             "status_ids": [str(s) for s in status_ids],
             "rule_ids": list(form.rule_ids),

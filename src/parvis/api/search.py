@@ -15,7 +15,7 @@ from parvis.api.errors import ApiError
 from parvis.api.serializers import account_json, status_json
 from parvis.config import Settings
 from parvis.domain.ids import parse_id
-from parvis.services import featured_tags, followed_tags
+from parvis.services import featured_tags, followed_tags, lookup
 from parvis.services import search as search_service
 from parvis.services.context import Work
 from parvis.services.search import Hashtag, SearchQuery
@@ -77,6 +77,8 @@ def search(
         offset=offset if type else 0,  # as in Mastodon: offset applies with a type only
     )
     search_service.check(query)
+    if resolve and token and rt.read(lambda work: auth.maybe_user(work, token, "read:search")):
+        lookup.resolve(rt, query.q)  # another server's account or post, stored for the search
 
     def run(work: Work) -> dict[str, Any]:
         me = auth.maybe_user(work, token, "read:search")

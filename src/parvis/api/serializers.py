@@ -78,6 +78,8 @@ def account_json(
     }
     if a.suspended:
         out["suspended"] = True
+    if a.moved_to is not None:
+        out["moved"] = account_json(a.moved_to, settings)
     if source is not None:
         out["source"] = source
     return out
@@ -103,6 +105,9 @@ def source_json(
 def media_json(m: Media, settings: Settings) -> dict[str, Any]:
     ready = m.state == "ready"
     url = _media_url(settings, m.file_key) if ready else None
+    preview_url = _media_url(settings, m.thumb_key) if ready else None
+    if ready and m.file_key is None and m.remote_url:  # remote, not cached (yet): Mastodon's way
+        url = preview_url = m.remote_url
     meta: dict[str, Any] = {"focus": {"x": m.focus_x, "y": m.focus_y}}
     if ready and m.width and m.height:
         meta["original"] = {
@@ -122,7 +127,7 @@ def media_json(m: Media, settings: Settings) -> dict[str, Any]:
         "id": str(m.id),
         "type": m.type if ready or m.state == "pending" else "unknown",
         "url": url,
-        "preview_url": _media_url(settings, m.thumb_key) if ready else None,
+        "preview_url": preview_url,
         "remote_url": m.remote_url,
         "preview_remote_url": None,
         "text_url": None,

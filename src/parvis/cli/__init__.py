@@ -296,6 +296,9 @@ def when(moment: Any) -> str:
 # The command groups register themselves on `app` when imported.
 from parvis.cli import (  # noqa: E402
     announcements,
+    backup,
+    domains,
+    federation,
     registers,
     seed,
     translations,
@@ -303,7 +306,18 @@ from parvis.cli import (  # noqa: E402
     users,
 )
 
-__all__ = ["announcements", "app", "registers", "seed", "translations", "transparency", "users"]
+__all__ = [
+    "announcements",
+    "app",
+    "backup",
+    "domains",
+    "federation",
+    "registers",
+    "seed",
+    "translations",
+    "transparency",
+    "users",
+]
 
 
 def main() -> None:

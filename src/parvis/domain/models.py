@@ -47,6 +47,8 @@ class Account:
     header_key: str | None = None
     suspended_until: datetime | None = None  # a temporary suspension ends by itself
     notices_suspended_until: datetime | None = None  # DSA art. 23(2)
+    moved_to_account_id: int | None = None  # the account moved there (Move, alsoKnownAs)
+    moved_to: Account | None = None  # loaded by AccountStore.get / get_many only
 
     @property
     def local(self) -> bool:

@@ -35,15 +35,18 @@ class HueyQueue:
             self._tasks[kind] = huey.task(retries=retries, retry_delay=10, name=f"parvis.{kind}")(
                 self._handler(kind)
             )
-        huey.periodic_task(crontab(minute="*/15"), name="parvis.periodic.trim_feeds")(
-            lambda: run_job(self._runtime_ref[0], "trim_feeds", {})
-        )
-        huey.periodic_task(crontab(minute="*"), name="parvis.periodic.publish_due")(
-            lambda: run_job(self._runtime_ref[0], "publish_due", {})
-        )
-        huey.periodic_task(crontab(minute="*"), name="parvis.periodic.end_restrictions")(
-            lambda: run_job(self._runtime_ref[0], "end_restrictions", {})
-        )
+        # Periodic work; the federation kinds: deliveries whose retry time has come (the outbox
+        # keeps the schedule), inbound activities that waited on an unreachable server, and the
+        # inbox's old rows.
+        for kind, schedule in (
+            ("trim_feeds", crontab(minute="*/15")),
+            ("publish_due", crontab(minute="*")),
+            ("end_restrictions", crontab(minute="*")),
+            ("deliver_due", crontab(minute="*")),
+            ("retry_inbound", crontab(minute="*/5")),
+            ("prune_inbox", crontab(minute="17", hour="4")),
+        ):
+            huey.periodic_task(schedule, name=f"parvis.periodic.{kind}")(self._periodic(kind))
         # Statements of reasons to the DSA Transparency Database, when PARVIS_TDB_ENDPOINT is
         # set; not a registry job: it must not hold a transaction while it talks to the database.
         huey.periodic_task(crontab(minute="*/10"), name="parvis.periodic.submit_statements")(
@@ -51,6 +54,9 @@ class HueyQueue:
                 self._runtime_ref[0], self._runtime_ref[0].settings
             )
         )
+
+    def _periodic(self, kind: str) -> Any:
+        return lambda: run_job(self._runtime_ref[0], kind, {})
 
     def _handler(self, kind: str) -> Any:
         def handle(payload: dict[str, Any]) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from parvis.jobs import deliver, inbound, mail
+from parvis.jobs import deliver, inbound, mail, remote_media
 from parvis.services import fanout, media, notifications, restrictions, scheduled
 from parvis.services.context import Work
 from parvis.services.media import Files
@@ -86,7 +86,7 @@ RETRIES: dict[str, int] = {
 }
 
 # Federation: each module declares its own kinds (jobs/deliver.py, jobs/inbound.py).
-for _module in (deliver, inbound):
+for _module in (deliver, inbound, remote_media):
     JOBS.update(_module.JOBS)
     OUTBOUND.update(_module.OUTBOUND)
     RETRIES.update(_module.RETRIES)

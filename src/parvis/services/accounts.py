@@ -16,6 +16,7 @@ from parvis.domain.errors import Forbidden, Invalid, NotFound, Unauthorized
 from parvis.domain.ids import new_id
 from parvis.domain.models import Account, User
 from parvis.domain.visibility import Visibility
+from parvis.services import federate
 from parvis.services.context import Work
 from parvis.services.mentions import resolver, tag_url
 
@@ -252,6 +253,7 @@ def update_profile(work: Work, account_id: int, upd: ProfileUpdate) -> Account:
     if values:
         values["updated_at"] = work.now()
         work.store.accounts.update(account_id, values)
+        federate.profile_updated(work, account_id)
     if user_values:
         work.store.accounts.update_user(account_id, user_values)
     return get_account(work, account_id)

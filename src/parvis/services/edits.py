@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from parvis.domain.content import count_characters, normalize_tag, render_plain_text
 from parvis.domain.errors import Invalid, NotFound
 from parvis.domain.models import Media, Status
+from parvis.services import federate
 from parvis.services.context import Work
 from parvis.services.imaging import parse_focus
 from parvis.services.mentions import resolver, tag_url
@@ -168,6 +169,7 @@ def edit_status(work: Work, account_id: int, status_id: int, change: StatusChang
     edited = store.statuses.get(status.id)
     assert edited is not None
     work.emit_status("status.update", edited)
+    federate.status_edited(work, edited)
     return edited
 
 

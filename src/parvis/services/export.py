@@ -1,6 +1,9 @@
 """Export of an account's data, as its owner downloads it: a ZIP archive holding JSON files
-(the account, its posts, follows, followers, blocks, mutes, lists, bookmarks) and CSV files in
-the formats Mastodon imports (following, blocks, mutes, bookmarks, lists)."""
+(the account, its posts, follows, followers, blocks, mutes, lists, bookmarks), CSV files in
+the formats Mastodon imports (following, blocks, mutes, blocked domains, bookmarks, lists:
+`services/imports.py` reads them back), and the ActivityStreams archive of the account's posts
+(`actor.json`, `outbox.json` and, given the media files, the files under `media/`: see
+`services/archive.py`, which imports it)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from typing import Any
 import orjson
 
 from parvis.domain.models import Account, Status
-from parvis.services import accounts
+from parvis.services import accounts, archive
 from parvis.services.context import Work
+from parvis.services.media import Files
 from parvis.services.timelines import Paging, account_statuses, by_marks
 
 BATCH = 200
@@ -127,8 +131,8 @@ def _dump(data: object) -> bytes:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2)
 
 
-def build(work: Work, account_id: int) -> bytes:
-    """The account's archive (a ZIP), built in memory."""
+def build(work: Work, account_id: int, files: Files | None = None) -> bytes:
+    """The account's archive (a ZIP), built in memory; with `files`, the media files too."""
     account = accounts.get_account(work, account_id)
     store = work.store
     now = work.now()
@@ -163,10 +167,11 @@ def build(work: Work, account_id: int) -> bytes:
                 "members": members,
             }
         )
-    posts = [_status_json(s) for s in _statuses(work, account_id, bookmarks=False)]
+    statuses = list(_statuses(work, account_id, bookmarks=False))
+    posts = [_status_json(s) for s in statuses]
     bookmarks = [s.uri for s in _statuses(work, account_id, bookmarks=True)]
 
-    files: dict[str, str | bytes] = {
+    documents: dict[str, str | bytes] = {
         "account.json": _dump(_account_json(work, account)),
         "posts.json": _dump(posts),
         "following.json": _dump([full_acct(work, a) for a in following]),
@@ -200,13 +205,17 @@ def build(work: Work, account_id: int) -> bytes:
             ],
             ["Account address", "Hide notifications"],
         ),
+        "blocked_domains.csv": _csv(
+            [[d] for d in sorted(store.social.blocked_domains(account_id))], ["#domain"]
+        ),
         "bookmarks.csv": _csv([[uri] for uri in bookmarks]),
         "lists.csv": _csv(list_rows),
     }
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for name, content in documents.items():
+            zipped.writestr(name, content)
+        archive.write(work, zipped, account, statuses, files)
     return buffer.getvalue()
 
 

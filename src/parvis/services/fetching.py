@@ -45,3 +45,8 @@ class Http(Protocol):
     def post_json(self, url: str, body: bytes, *, key: SigningKey) -> int:
         """POST a signed activity to an inbox; the HTTP status (2xx), or raise FetchError."""
         ...
+
+    def get_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """GET a file (remote media), unsigned: its bytes and declared Content-Type; a body
+        over `max_bytes` is a permanent FetchError (status 413), nothing kept of it."""
+        ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from parvis.domain.errors import Invalid
 from parvis.domain.models import Status
 from parvis.domain.visibility import Visibility
+from parvis.services import federate
 from parvis.services.context import Work
 from parvis.services.posting import check_interactions_allowed, visible_status
 
@@ -27,6 +28,7 @@ def favourite(work: Work, account_id: int, status_id: int) -> Status:
     check_interactions_allowed(account_id, status)
     if work.store.interactions.add("favourites", account_id, status.id, work.now()):
         work.store.statuses.adjust_counts(status.id, favourites_count=1)
+        federate.favourited(work, account_id, status)
         if status.account.id != account_id and status.account.local:
             work.later(
                 "notify",
@@ -40,6 +42,7 @@ def favourite(work: Work, account_id: int, status_id: int) -> Status:
 
 def unfavourite(work: Work, account_id: int, status_id: int) -> Status:
     status = _target(work, account_id, status_id)
+    federate.unfavourited(work, account_id, status)
     if work.store.interactions.remove("favourites", account_id, status.id):
         work.store.statuses.adjust_counts(status.id, favourites_count=-1)
         work.store.notifications.remove_about(status.account.id, account_id, "favourite", status.id)

@@ -66,14 +66,14 @@ def upload(work: Work, files: Files, account_id: int, up: Upload, *, allow_async
         work.store.media.insert({**row, "state": "pending", "original_key": key})
         work.later("process_media", media_id=media_id)
     else:
-        values = _processed_values(files, up.data, work.settings.max_upload_bytes)
+        values = processed_values(files, up.data, work.settings.max_upload_bytes)
         work.store.media.insert({**row, **values})
     media = work.store.media.get(media_id)
     assert media is not None
     return media
 
 
-def _processed_values(files: Files, data: bytes, max_bytes: int) -> dict[str, object]:
+def processed_values(files: Files, data: bytes, max_bytes: int) -> dict[str, object]:
     image = process_image(data, max_bytes=max_bytes)
     file_key = files.new_key("attachments", image.extension)
     thumb_key = files.new_key("thumbnails", "jpg" if image.thumb_mime == "image/jpeg" else "webp")
@@ -99,7 +99,7 @@ def process_pending(work: Work, files: Files, media_id: int) -> None:
     if key is None:
         return
     try:
-        values = _processed_values(files, files.get(key), work.settings.max_upload_bytes)
+        values = processed_values(files, files.get(key), work.settings.max_upload_bytes)
     except InvalidMedia as exc:
         values = {"state": "failed", "error": exc.message}
     work.store.media.update(media_id, {**values, "original_key": None})

@@ -16,6 +16,7 @@ from parvis.domain.errors import Forbidden, Invalid, NotFound
 from parvis.domain.ids import new_id
 from parvis.domain.models import Media, Status
 from parvis.domain.visibility import Visibility, may_boost, may_see
+from parvis.services import federate
 from parvis.services.context import Work
 from parvis.services.mentions import resolver, tag_url
 
@@ -336,6 +337,7 @@ def create_status(work: Work, author_id: int, new: NewStatus) -> Status:
     work.later("notify_status", status_id=status_id)
     status = store.statuses.get(status_id)
     assert status is not None
+    federate.status_created(work, status)
     return status
 
 
@@ -355,6 +357,7 @@ def delete_status(work: Work, account_id: int, status_id: int) -> Status:
         raise NotFound("Record not found")
     if status.account.id != account_id:
         raise Forbidden("This action is not allowed")
+    federate.status_deleted(work, status)
     _remove(work, status)
     return status
 
@@ -425,6 +428,7 @@ def reblog(work: Work, account_id: int, status_id: int, visibility: str | None =
         )
     status = work.store.statuses.get(rid)
     assert status is not None
+    federate.reblogged(work, status)
     return status
 
 
@@ -436,6 +440,7 @@ def unreblog(work: Work, account_id: int, status_id: int) -> Status:
     if existing is not None:
         boost = work.store.statuses.get(existing)
         assert boost is not None
+        federate.unreblogged(work, boost)
         _remove(work, boost)
         work.store.notifications.remove_about(
             original.account.id, account_id, "reblog", original.id

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from parvis.domain import moderation as vocab
+from parvis.services import federate
 from parvis.services.context import Work
 from parvis.storage.moderation import DecisionRow
 
@@ -49,6 +50,7 @@ def refresh_status(work: Work, status_id: int) -> None:
     strongest = _strongest(found)
     if not work.store.statuses.exists(status_id):
         return
+    federate.status_withheld(work, status_id, strongest.action if strongest else None)
     work.store.statuses.update(
         status_id,
         {

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from parvis.domain.errors import Forbidden, Invalid, NotFound
 from parvis.domain.models import Account, Relationship
+from parvis.services import federate
 from parvis.services.context import Work
 
 
@@ -45,9 +46,14 @@ def follow(
             languages=",".join(languages) if languages else None,
             **options,
         )
-    elif target.locked:
+    elif target.locked or not target.local:  # a remote account is locked until it Accepts
         if social.add("follow_requests", account_id, target_id, work.now(), **options):
-            work.later("notify", recipient_id=target_id, from_id=account_id, type="follow_request")
+            if target.local:
+                work.later(
+                    "notify", recipient_id=target_id, from_id=account_id, type="follow_request"
+                )
+            else:
+                federate.follow_requested(work, account_id, target_id)
     else:
         _accept(work, account_id, target_id, options, languages)
     return relationship(work, account_id, target_id)
@@ -77,6 +83,7 @@ def _accept(
 
 def unfollow(work: Work, account_id: int, target_id: int) -> Relationship:
     _target(work, account_id, target_id)
+    federate.unfollowed(work, account_id, target_id)
     _drop_follow(work, account_id, target_id)
     work.store.social.remove("follow_requests", account_id, target_id)
     return relationship(work, account_id, target_id)
@@ -101,18 +108,22 @@ def authorize_request(work: Work, account_id: int, requester_id: int) -> Relatio
         account_id,
         {"show_reblogs": request["show_reblogs"], "notify": request["notify"]},
     )
+    federate.follow_authorized(work, account_id, requester_id, request.get("uri"))
     return relationship(work, account_id, requester_id)
 
 
 def reject_request(work: Work, account_id: int, requester_id: int) -> Relationship:
-    if not work.store.social.remove("follow_requests", requester_id, account_id):
+    request = work.store.social.get("follow_requests", requester_id, account_id)
+    if request is None or not work.store.social.remove("follow_requests", requester_id, account_id):
         raise NotFound("Record not found: no follow request from this account")
     work.store.notifications.remove_about(account_id, requester_id, "follow_request")
+    federate.follow_rejected(work, account_id, requester_id, request.get("uri"))
     return relationship(work, account_id, requester_id)
 
 
 def remove_follower(work: Work, account_id: int, follower_id: int) -> Relationship:
     _target(work, account_id, follower_id)
+    federate.follower_removed(work, account_id, follower_id)
     _drop_follow(work, follower_id, account_id)
     return relationship(work, account_id, follower_id)
 
@@ -121,6 +132,7 @@ def block(work: Work, account_id: int, target_id: int) -> Relationship:
     _target(work, account_id, target_id)
     social = work.store.social
     social.add("blocks", account_id, target_id, work.now())
+    federate.blocked(work, account_id, target_id)
     _drop_follow(work, account_id, target_id)
     _drop_follow(work, target_id, account_id)
     social.remove("follow_requests", account_id, target_id)
@@ -133,6 +145,7 @@ def block(work: Work, account_id: int, target_id: int) -> Relationship:
 
 def unblock(work: Work, account_id: int, target_id: int) -> Relationship:
     _target(work, account_id, target_id)
+    federate.unblocked(work, account_id, target_id)
     work.store.social.remove("blocks", account_id, target_id)
     return relationship(work, account_id, target_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +66,7 @@ def account_from_row(r: RowMapping) -> Account:
         header_key=r.get("header_key"),
         suspended_until=r.get("suspended_until"),
         notices_suspended_until=r.get("notices_suspended_until"),
+        moved_to_account_id=r.get("moved_to_account_id"),
     )
 
 
@@ -92,14 +94,26 @@ class AccountStore:
         row = (
             self.conn.execute(_ACCOUNT_SELECT.where(accounts.c.id == account_id)).mappings().first()
         )
-        return account_from_row(row) if row else None
+        return self._with_moves({row["id"]: account_from_row(row)})[row["id"]] if row else None
 
     def get_many(self, ids: Iterable[int]) -> dict[int, Account]:
         wanted = list(set(ids))
         if not wanted:
             return {}
         rows = self.conn.execute(_ACCOUNTS_BY_IDS, {"ids": wanted}).mappings()
-        return {r["id"]: account_from_row(r) for r in rows}
+        return self._with_moves({r["id"]: account_from_row(r) for r in rows})
+
+    def _with_moves(self, found: dict[int, Account]) -> dict[int, Account]:
+        """Attach the account each moved one went to (one more query, only when any moved)."""
+        targets = {a.moved_to_account_id for a in found.values() if a.moved_to_account_id}
+        if not targets:
+            return found
+        rows = self.conn.execute(_ACCOUNTS_BY_IDS, {"ids": list(targets)}).mappings()
+        moved = {r["id"]: account_from_row(r) for r in rows}
+        return {
+            i: replace(a, moved_to=moved.get(a.moved_to_account_id)) if a.moved_to_account_id else a
+            for i, a in found.items()
+        }
 
     def by_acct(self, username: str, domain: str | None) -> Account | None:
         row = (

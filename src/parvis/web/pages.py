@@ -235,6 +235,7 @@ async def form(request: Request) -> FormData:
     """The submitted form, after its CSRF token was checked (CsrfRefused otherwise)."""
     data = await request.form(max_files=8, max_fields=200)
     if not csrf_valid(request, data):
+        await data.close()  # uploaded files' temporary copies
         raise CsrfRefused()
     return data
 

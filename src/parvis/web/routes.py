@@ -18,6 +18,7 @@ from parvis.web.views import (
     marks,
     moderation,
     notifications,
+    portability,
     posts,
     profiles,
     reports,
@@ -44,6 +45,7 @@ def web_routes() -> list[BaseRoute]:
         *reports.routes,
         *decisions.routes,  # before settings: /settings/reports, /settings/moderation
         *moderation.routes,
+        *portability.routes,
         *settings.routes,
         *lists.routes,
         *filters.routes,

@@ -355,10 +355,10 @@ async def export_archive(request: Request) -> Response:
     who = await _signed_in(request)
     if who is None or who.account_id is None:
         return _login()
-    account_id = who.account_id
+    account_id, files = who.account_id, runtime(request).files
 
     def run(work: Work) -> tuple[bytes, str]:
-        return export.build(work, account_id), export.filename(work, account_id)
+        return export.build(work, account_id, files), export.filename(work, account_id)
 
     archive, name = await read(request, run)
     return Response(
