@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 from typing import Any
 
 import httpcore2
@@ -168,15 +169,23 @@ class HttpClient:
             host.lower().rstrip("."): netguard.parse_pin(value)
             for host, value in settings.federation_resolve.items()
         }
-        self._client = httpx2.Client(
-            transport=transport or PinnedTransport(self.pins, backend),
-            timeout=httpx2.Timeout(settings.federation_timeout),
+        self._transport = transport
+        self._backend = backend
+
+    @cached_property
+    def _client(self) -> httpx2.Client:
+        """Made on first use: its TLS context costs ~40 ms, and most processes (and tests) that
+        build a runtime never federate."""
+        return httpx2.Client(
+            transport=self._transport or PinnedTransport(self.pins, self._backend),
+            timeout=httpx2.Timeout(self.settings.federation_timeout),
             follow_redirects=False,
             trust_env=False,
         )
 
     def close(self) -> None:
-        self._client.close()
+        if "_client" in self.__dict__:
+            self._client.close()
 
     # -- the seam ----------------------------------------------------------------------------
 

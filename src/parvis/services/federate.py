@@ -144,40 +144,31 @@ def unreblogged(work: Work, boost: Status) -> int:
     )
 
 
-def _like(work: Work, account: Account, status: Status, favourite_id: int) -> JSON:
-    return render.like(account.uri, status.uri, favourite_id)
-
-
-def favourited(work: Work, account_id: int, status: Status) -> int:
-    """Like of a remote post (a local author needs nothing)."""
+def _like(work: Work, account_id: int, status: Status, *, undo: bool) -> int:
+    """Like (or its Undo) of a remote post; a local author needs nothing. Call it while the
+    favourite's row exists (its id names the Like)."""
     if not _remote(status.account):
         return 0
     favourite_id = work.store.deliveries.favourite_id(account_id, status.id)
     account = work.store.accounts.get(account_id)
     if favourite_id is None or account is None:
         return 0
+    like = render.like(account.uri, status.uri, favourite_id)
     return _send(
         work,
         account_id,
         _inbox_of(work, status.account),
-        lambda: _like(work, account, status, favourite_id),
+        lambda: render.undo(like) if undo else like,
     )
+
+
+def favourited(work: Work, account_id: int, status: Status) -> int:
+    return _like(work, account_id, status, undo=False)
 
 
 def unfavourited(work: Work, account_id: int, status: Status) -> int:
     """Undo(Like); call it before the favourite's row goes."""
-    if not _remote(status.account):
-        return 0
-    favourite_id = work.store.deliveries.favourite_id(account_id, status.id)
-    account = work.store.accounts.get(account_id)
-    if favourite_id is None or account is None:
-        return 0
-    return _send(
-        work,
-        account_id,
-        _inbox_of(work, status.account),
-        lambda: render.undo(_like(work, account, status, favourite_id)),
-    )
+    return _like(work, account_id, status, undo=True)
 
 
 # -- accounts ---------------------------------------------------------------------------------

@@ -7,9 +7,10 @@ objects embedded in an activity or a collection page do not.
 
 Activity ids are stable URIs under their actor or object, so a retried delivery carries the
 same id and receivers deduplicate it: `{status}/activity` (Create, Announce),
-`{object}#updates/{unix time}`, `{object}#delete`, `{actor}#likes/{id}`, `{actor}#follows/{id}`,
-`{actor}#blocks/{id}`, `{actor}#accepts/follows/{id}`, `{actor}#rejects/follows/{id}`,
-`{actor}#flags/{id}`, `{actor}#moves/{id}`, and `{activity id}/undo` for an Undo.
+`{object}#updates/{unix time in µs}`, `{object}#delete`, `{actor}#likes/{id}`,
+`{actor}#follows/{id}`, `{actor}#blocks/{id}`, `{actor}#accepts/follows/{id}`,
+`{actor}#rejects/follows/{id}`, `{actor}#flags/{id}`, `{actor}#moves/{id}`, and
+`{activity id}/undo` for an Undo.
 """
 
 from __future__ import annotations
@@ -431,7 +432,7 @@ def create(obj: Mapping[str, Any], actor_uri: str) -> JSON:
 
 def update(obj: Mapping[str, Any], actor_uri: str, *, updated: datetime) -> JSON:
     """Update of a note (an edit) or of an actor (a profile change)."""
-    uri = f"{obj['id']}#updates/{int(updated.timestamp())}"
+    uri = f"{obj['id']}#updates/{round(updated.timestamp() * 1_000_000)}"  # µs: edits can be close
     audience = _audience(obj) or {"to": [AS_PUBLIC]}
     return _activity(
         "Update", uri, actor_uri, bare(obj), _context_of(obj), published=iso(updated), **audience
