@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -30,7 +31,7 @@ from parvis.domain.ids import new_id
 from parvis.storage import backup
 from parvis.storage.tables import statuses
 from tests.builders import User, follow, make_user, ok
-from tests.conftest import make_settings
+from tests.conftest import POSTGRES_URL, make_settings, service_missing
 
 runner = CliRunner()
 
@@ -331,3 +332,67 @@ def test_the_copy_is_consistent_under_concurrent_writers(
         assert count % 2 == 0 and count >= 4000 + 10
     finally:
         check.close()
+
+
+@pytest.mark.postgres
+def test_postgres_backup_and_restore_serve_identical_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same on PostgreSQL (pg_dump / pg_restore), in two databases of its own on the test
+    server (never the shared `test` one), created and dropped here."""
+    if not POSTGRES_URL:
+        service_missing("PostgreSQL", "PARVIS_TEST_POSTGRES_URL")
+    server_url = make_url(POSTGRES_URL)
+    origin_url = server_url.set(database="parvis_backup_origin")
+    restored_url = server_url.set(database="parvis_backup_restored")
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    names = ("parvis_backup_origin", "parvis_backup_restored")
+
+    def recreate() -> None:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "parvis_backup_origin"'))
+            conn.execute(text('CREATE DATABASE "parvis_backup_restored"'))
+
+    recreate()
+    try:
+        url = origin_url.render_as_string(hide_password=False)
+        origin = build(
+            make_settings(tmp_path, database_url=url, data_dir=tmp_path / "o"), migrate=True
+        )
+        try:
+            with TestClient(
+                create_app(origin, embedded_worker=False), base_url="https://parvis.test"
+            ) as c:
+                world = populate(c)
+                before = answers(c, world)
+            monkeypatch.setenv("DATABASE_URL", url)
+            code, output = invoke(
+                "--data-dir", str(origin.settings.data_dir), "backup", str(tmp_path / "b")
+            )
+        finally:
+            origin.close()
+        assert code == 0, output
+        assert "database/parvis.dump" in {
+            e.path for e in backup.read_manifest(tmp_path / "b").files
+        }
+
+        url = restored_url.render_as_string(hide_password=False)
+        monkeypatch.setenv("DATABASE_URL", url)
+        code, output = invoke("--data-dir", str(tmp_path / "r"), "restore", str(tmp_path / "b"))
+        assert code == 0, output
+        fresh = build(make_settings(tmp_path, database_url=url, data_dir=tmp_path / "r"))
+        try:
+            with TestClient(
+                create_app(fresh, embedded_worker=False), base_url="https://parvis.test"
+            ) as c:
+                after = answers(c, world)
+        finally:
+            fresh.close()
+        assert after == before
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
