@@ -215,3 +215,35 @@ def test_rules_offence_offers_the_server_rules(client: TestClient, parvis: Parvi
     assert r.status_code == 200
     [row] = notices(parvis)
     assert row.rule_ids == "1,2"
+
+
+def test_a_remote_account_can_be_reported_to_its_own_server_too(
+    client: TestClient, parvis: Parvis
+) -> None:
+    from tests.services.test_federate import activities, body_of, remote, remote_status
+
+    parvis.runtime.http = None  # the Flag stays queued: nothing leaves the test
+    spammer = remote(parvis, "spam.example")
+    status_id = remote_status(parvis, spammer)
+    local_name, _ = a_post(client)
+    local_id = client.get(f"/api/v1/accounts/lookup?acct={local_name}").json()["id"]
+    sign_up(client)
+    # Offered only for an account of another server.
+    assert 'name="forward"' not in client.get(f"/report?account={local_id}").text
+    page = client.get(f"/report?status={status_id}")
+    assert 'name="forward"' in page.text and "spam.example" in page.text
+    r = client.post(
+        f"/report?status={status_id}",
+        data={
+            "csrf": csrf(page.text),
+            "category": "spam",
+            "explanation": "Adverts again.",
+            "good_faith": "on",
+            "forward": "on",
+        },
+    )
+    assert r.status_code == 200
+    assert activities(parvis) == {"Flag": ["https://spam.example/inbox"]}
+    flag = body_of(parvis, "Flag")
+    assert flag["content"] == "Adverts again." and flag["actor"].endswith("/actor")
+    assert flag["object"][1].endswith(f"/statuses/{status_id}")

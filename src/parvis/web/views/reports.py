@@ -18,7 +18,7 @@ from parvis.domain import moderation as vocab
 from parvis.domain.errors import DomainError, NotFound
 from parvis.domain.ids import parse_id
 from parvis.domain.models import Account, Status
-from parvis.services import notices, posting, timelines
+from parvis.services import federate, notices, posting, timelines
 from parvis.services import rules as server_rules
 from parvis.services.context import Work
 from parvis.web.pages import (
@@ -160,6 +160,7 @@ async def report(request: Request) -> Response:
         "reporter_email": text(data, "reporter_email", limit=notices.MAX_EMAIL + 1),
         "more": more,
         "rule_ids": _rule_ids(data),
+        "forward": data.get("forward") == "on",
     }
     category = str(values["category"])
     items = [notices.Item(status_id=status_id, account_id=account_id)]
@@ -183,7 +184,13 @@ async def report(request: Request) -> Response:
         for item in items[1:]:
             if notices.target(work, reporter, item.status_id, None) != author:
                 raise NotFound("Record not found")
-        return notices.submit(work, reporter, notice)
+        receipt = notices.submit(work, reporter, notice)
+        if values["forward"] and reporter is not None:  # to its server's moderators, unnamed
+            statuses = [i.status_id for i in items if i.status_id is not None]
+            federate.report_forwarded(
+                work, reporter, author, statuses, notice.explanation, receipt.notice.id
+            )
+        return receipt
 
     try:
         receipt = await write(request, submit)
