@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from parvis.app import Parvis, build, create_app
@@ -20,9 +21,36 @@ from parvis.storage.database import Database
 from parvis.storage.migrate import upgrade
 from parvis.storage.tables import metadata
 
-POSTGRES_URL = os.environ.get("PARVIS_TEST_POSTGRES_URL", "")
-REDIS_URL = os.environ.get("PARVIS_TEST_REDIS_URL", "")
 REQUIRE_SERVICES = os.environ.get("PARVIS_REQUIRE_SERVICES") == "1"
+
+
+def _per_worker(postgres_url: str, redis_url: str) -> tuple[str, str]:
+    """Under pytest-xdist each worker gets a database of its own on the same PostgreSQL server
+    (created on first use) and a Redis database number of its own, so that workers never
+    truncate or flush one another's data."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return postgres_url, redis_url
+    n = int(worker[2:])
+    if postgres_url:
+        server = make_url(postgres_url)
+        name = f"{server.database}_{worker}"
+        admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if exists.first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        postgres_url = server.set(database=name).render_as_string(hide_password=False)
+    if redis_url:
+        base, _, number = redis_url.rpartition("/")
+        redis_url = f"{base}/{(int(number or 0) - n) % 16}"
+    return postgres_url, redis_url
+
+
+POSTGRES_URL, REDIS_URL = _per_worker(
+    os.environ.get("PARVIS_TEST_POSTGRES_URL", ""), os.environ.get("PARVIS_TEST_REDIS_URL", "")
+)
 
 
 def service_missing(what: str, var: str) -> None:

@@ -164,6 +164,7 @@ def world(
         parvis = build(make_settings(tmp_path, database_url=POSTGRES_URL))
     else:
         parvis = build(make_settings(tmp_path), migrate=True)
+    parvis.runtime.http = None  # no network in tests
     app = create_app(parvis, embedded_worker=False)
     # A server error is an answer to record (and the step after it fails), not a reason to
     # rebuild the world once per test.

@@ -64,6 +64,7 @@ EXCLUDED_CHECKS = [positive_data_acceptance, negative_data_rejection, allow_head
 
 _TMP = tempfile.TemporaryDirectory(prefix="parvis-schemathesis-")
 PARVIS = build(make_settings(Path(_TMP.name)), migrate=True)
+PARVIS.runtime.http = None  # no network: nothing federates out of the fuzzer
 APP = create_app(PARVIS, embedded_worker=False)
 
 

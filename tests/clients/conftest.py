@@ -75,6 +75,7 @@ def live_server(
     else:
         parvis = build(make_settings(tmp_path, **overrides), migrate=True)
     assert parvis.settings.jobs_immediate, "the client suites expect jobs to run inline"
+    parvis.runtime.http = None  # no network in tests
 
     recorder = ErrorRecorder(create_app(parvis, embedded_worker=False))
     # uvicorn installs signal handlers only in the main thread, so a thread is fine.
