@@ -28,7 +28,7 @@ from typing import Any
 import _common as common
 from sqlalchemy import text
 
-from parvis.app import build
+from parvis.app import Parvis, build
 from parvis.services import oauth
 from parvis.services.context import Work
 
@@ -205,6 +205,31 @@ def drive(
 # --- setup ----------------------------------------------------------------------------------
 
 
+def readers(
+    instance: Parvis, users: int, rng: random.Random, scopes: str = "read"
+) -> tuple[list[int], dict[int, str]]:
+    """An in-degree-weighted sample of readers (accounts with a home feed), drawn with
+    repetition, and a token for each distinct one."""
+    with instance.db.read() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.id, a.followers_count FROM accounts a WHERE a.domain IS NULL "
+                "AND EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = a.id) ORDER BY a.id"
+            )
+        ).all()
+    ids = [r[0] for r in rows]
+    weights = [r[1] + 1 for r in rows]
+    draws = rng.choices(ids, weights=weights, k=users)
+    unique = sorted(set(draws))
+
+    def issue(work: Work) -> dict[int, str]:
+        app = oauth.create_app(work, "benchmark", "urn:ietf:wg:oauth:2.0:oob", scopes, None)
+        granted = frozenset(scopes.split())
+        return {a: oauth.issue_token(work, app.app.id, a, granted).access_token for a in unique}
+
+    return draws, instance.runtime.write(issue)
+
+
 def prepare_requests(
     ds: common.Dataset, users: int, seed: int, size: int = 20_000
 ) -> tuple[list[bytes], dict[str, Any]]:
@@ -212,28 +237,8 @@ def prepare_requests(
     instance = build(ds.settings(jobs_immediate=True))
     rng = random.Random(seed)
     try:
-        with instance.db.read() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT a.id, a.followers_count FROM accounts a WHERE a.domain IS NULL "
-                    "AND EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = a.id) ORDER BY a.id"
-                )
-            ).all()
-        ids = [r[0] for r in rows]
-        weights = [r[1] + 1 for r in rows]
-        draws = rng.choices(ids, weights=weights, k=users)
+        draws, tokens = readers(instance, users, rng)
         unique = sorted(set(draws))
-
-        def issue(work: Work) -> dict[int, str]:
-            app = oauth.create_app(
-                work, "timeline benchmark", "urn:ietf:wg:oauth:2.0:oob", "read", None
-            )
-            return {
-                a: oauth.issue_token(work, app.app.id, a, frozenset({"read"})).access_token
-                for a in unique
-            }
-
-        tokens = instance.runtime.write(issue)
         cursors: dict[int, list[int]] = {}
         with instance.db.read() as conn:
             for account in unique:

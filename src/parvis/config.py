@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_media_attachments: int = 4
     max_upload_bytes: int = 16 * 1024 * 1024
     home_feed_cap: int = 800
+    # Ranked feeds: days a served ranking is kept with its inputs (for `parvis feeds replay`);
+    # 0: none is kept but the latest of each user and feed (paging continues through it).
+    feed_log_days: int = Field(30, ge=0, le=3660)
     # Polls and scheduled posts (Mastodon's defaults).
     poll_max_options: int = 4
     poll_max_option_chars: int = 50

@@ -45,6 +45,11 @@ class HueyQueue:
             ("deliver_due", crontab(minute="*")),
             ("retry_inbound", crontab(minute="*/5")),
             ("prune_inbox", crontab(minute="17", hour="4")),
+            # Ranked feeds: viewpoints and sides (bridging), trending posts (For you), and
+            # the log of served rankings.
+            ("feed_viewpoints", crontab(minute="*/15")),
+            ("feed_trending", crontab(minute="*/15")),
+            ("prune_feed_log", crontab(minute="37", hour="4")),
         ):
             huey.periodic_task(schedule, name=f"parvis.periodic.{kind}")(self._periodic(kind))
         # Statements of reasons to the DSA Transparency Database, when PARVIS_TDB_ENDPOINT is

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from parvis.jobs import deliver, inbound, mail, remote_media
-from parvis.services import fanout, media, notifications, restrictions, scheduled
+from parvis.services import fanout, feeds, media, notifications, restrictions, scheduled
 from parvis.services.context import Work
 from parvis.services.media import Files
 
@@ -52,6 +52,18 @@ def _end_restrictions(work: Work, files: Files) -> int:
     return restrictions.expire(work)
 
 
+def _feed_viewpoints(work: Work, files: Files) -> tuple[int, int]:
+    return feeds.recompute_viewpoints(work)
+
+
+def _feed_trending(work: Work, files: Files) -> int:
+    return feeds.refresh_trending(work)
+
+
+def _prune_feed_log(work: Work, files: Files) -> int:
+    return feeds.prune_log(work)
+
+
 JOBS: dict[str, Handler] = {
     "fanout": _fanout,
     "backfill_feed": _backfill,
@@ -61,6 +73,9 @@ JOBS: dict[str, Handler] = {
     "trim_feeds": _trim_feeds,
     "publish_due": _publish_due,
     "end_restrictions": _end_restrictions,
+    "feed_viewpoints": _feed_viewpoints,
+    "feed_trending": _feed_trending,
+    "prune_feed_log": _prune_feed_log,
 }
 
 # Jobs that talk to the outside world get the runtime (its `mailer`, `read`) instead of a unit
@@ -81,6 +96,9 @@ RETRIES: dict[str, int] = {
     "trim_feeds": 0,
     "publish_due": 0,
     "end_restrictions": 0,
+    "feed_viewpoints": 0,
+    "feed_trending": 0,
+    "prune_feed_log": 0,
     "mail_notice_receipt": 5,
     "mail_notice_decision": 5,
 }

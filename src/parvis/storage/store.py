@@ -32,6 +32,7 @@ from parvis.storage.notifications import NotificationStore
 from parvis.storage.oauth import OAuthStore
 from parvis.storage.polls import PollStore
 from parvis.storage.quotes import QuoteStore
+from parvis.storage.ranked import RankedFeedStore
 from parvis.storage.registers import (
     AuthorityStore,
     FlaggerStore,
@@ -94,6 +95,10 @@ class Store:
     @cached_property
     def feeds(self) -> FeedStore:
         return self._feed_factory(self.conn)
+
+    @cached_property
+    def ranked(self) -> RankedFeedStore:
+        return RankedFeedStore(self.conn)
 
     @cached_property
     def polls(self) -> PollStore:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -1100,4 +1101,82 @@ account_aliases = Table(
     Column("uri", String(2048), nullable=False),
     Column("created_at", TS, nullable=False),
     UniqueConstraint("account_id", "uri"),
+)
+
+
+# -- 0012 ranked feeds (issue 7) ---------------------------------------------------------------
+
+# Every served ranking, with what it was computed from, so that `parvis feeds replay` can
+# recompute it and paging can continue through it: the resolved parameters and the context
+# (JSON), the candidates (JSON rows, zlib-compressed) and the ranked ids (JSON). Kept for
+# PARVIS_FEED_LOG_DAYS.
+feed_served = Table(
+    "feed_served",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(index=False),
+    Column("feed", String(32), nullable=False),
+    Column("version", String(16), nullable=False),
+    Column("served_at", TS, nullable=False, index=True),  # pruning
+    Column("params", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("candidates", LargeBinary, nullable=False),
+    Column("ranked", Text, nullable=False),
+)
+Index(
+    "ix_feed_served_account_id_feed_served_at",
+    feed_served.c.account_id,
+    feed_served.c.feed,
+    feed_served.c.served_at,
+)
+
+# A user's own weights for a feed (JSON: parameter -> number), within the published bounds.
+feed_preferences = Table(
+    "feed_preferences",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("feed", String(32), primary_key=True),
+    Column("weights", Text, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# Per-account feed settings: no viewpoint estimated (and no part in anyone's sides), and
+# whether Mastodon apps see the ranked feeds as lists.
+feed_settings = Table(
+    "feed_settings",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("viewpoint_opt_out", Boolean, nullable=False, default=False),
+    Column("lists_in_apps", Boolean, nullable=False, default=True),
+)
+
+# Bridging: each active account's position on the main axis of disagreement (latest only,
+# never published except to the account itself), and each recent post's appreciation from
+# either side (the most bridging posts only).
+feed_viewpoints = Table(
+    "feed_viewpoints",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("factor", Float, nullable=False),
+    Column("engagements", Integer, nullable=False),
+    Column("computed_at", TS, nullable=False),
+)
+
+feed_post_sides = Table(
+    "feed_post_sides",
+    metadata,
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("side_a", Float, nullable=False),
+    Column("side_b", Float, nullable=False),
+    Column("computed_at", TS, nullable=False),
+)
+
+# Trending posts for For you, ranked as parvis.services.trends ranks them, refreshed every 15
+# minutes (ranking every post of 48 hours on each request would cost too much).
+feed_trending = Table(
+    "feed_trending",
+    metadata,
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("computed_at", TS, nullable=False),
 )
