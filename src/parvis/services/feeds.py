@@ -38,7 +38,7 @@ from parvis.storage.ranked import Post, Served
 
 # Candidates (see the feeds' `candidates` texts in parvis.domain.feeds).
 HOME_WINDOW = timedelta(hours=72)
-HOME_LIMIT = 400
+HOME_LIMIT = 250
 BEYOND_WINDOW = timedelta(hours=48)
 BEYOND_LIMIT = 100  # out of network, in all
 TRENDING_LIMIT = 30  # of which trending posts, at most

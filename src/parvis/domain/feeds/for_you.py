@@ -45,7 +45,7 @@ class ForYou(Algorithm):
         "every part of its score."
     )
     candidates = (
-        "Up to 400 posts from your home timeline of the last 72 hours (posts and boosts from "
+        "Up to 250 posts from your home timeline of the last 72 hours (posts and boosts from "
         "the people you follow), plus up to 100 public posts of the last 48 hours from beyond "
         "them: those boosted or favourited by people you follow, and trending posts (see "
         "docs/trends.md) in your languages. Posts from people you muted or blocked, your own "
