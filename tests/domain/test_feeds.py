@@ -11,7 +11,6 @@ import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
 from itertools import pairwise
 
 import pytest
@@ -114,7 +113,7 @@ def test_without_the_cap_biting_scores_never_increase_down_the_ranking(
     feed, params = fw
     cap = selection.author_cap(params)
     # Each author gets at most `cap` candidates, so no post ever waits for the window.
-    cs = [replace(c, author_id=i // cap) for i, c in enumerate(cs)]
+    cs = [c._replace(author_id=i // cap) for i, c in enumerate(cs)]
     scores = [item.score for item in rank(feed, cs, params).items]
     assert all(b <= a + 1e-9 for a, b in pairwise(scores))
 
@@ -131,7 +130,7 @@ def test_ties_go_to_the_newer_post_then_the_higher_id() -> None:
     assert len({item.score for item in ranking.items}) == 1
     assert ranking.ids == [8, 9, 7, 5]
     # The same among one author's posts, whatever the order they come in.
-    same_author = [replace(c, author_id=1) for c in cs]
+    same_author = [c._replace(author_id=1) for c in cs]
     for order in (same_author, same_author[::-1], same_author[1:] + same_author[:1]):
         assert rank(FOR_YOU, order, params).ids == [8, 9, 7, 5]
 
@@ -159,7 +158,7 @@ def test_the_same_post_twice_counts_once() -> None:
     c = Candidate(1, 1, NOW, FOLLOWING)
     ranking = rank(
         FOR_YOU,
-        [c, replace(c, source="trending"), Candidate(2, 2, NOW, FOLLOWING)],
+        [c, c._replace(source="trending"), Candidate(2, 2, NOW, FOLLOWING)],
         FOR_YOU.defaults(),
     )
     assert sorted(ranking.ids) == [1, 2]

@@ -267,13 +267,14 @@ def test_weights_are_checked_kept_used_and_reset(parvis: Parvis, client: TestCli
 
 def test_settings_default_and_persist(parvis: Parvis, client: TestClient) -> None:
     uid = int(make_user(client).id)
-    assert write(parvis, lambda w: feeds.lists_in_apps(w, uid)) is True
-    assert write(parvis, lambda w: feeds.viewpoint_opt_out(w, uid)) is False
-    write(parvis, lambda w: feeds.set_lists_in_apps(w, uid, False))
-    write(parvis, lambda w: feeds.set_viewpoint_opt_out(w, uid, True))
+    # Opt-in: an app's list of lists stays the user's own until they ask for the feeds there.
     assert write(parvis, lambda w: feeds.lists_in_apps(w, uid)) is False
-    assert write(parvis, lambda w: feeds.viewpoint_opt_out(w, uid)) is True
+    assert write(parvis, lambda w: feeds.viewpoint_opt_out(w, uid)) is False
     write(parvis, lambda w: feeds.set_lists_in_apps(w, uid, True))
+    write(parvis, lambda w: feeds.set_viewpoint_opt_out(w, uid, True))
+    assert write(parvis, lambda w: feeds.lists_in_apps(w, uid)) is True
+    assert write(parvis, lambda w: feeds.viewpoint_opt_out(w, uid)) is True
+    write(parvis, lambda w: feeds.set_lists_in_apps(w, uid, False))
     assert write(parvis, lambda w: feeds.viewpoint_opt_out(w, uid)) is True  # untouched
 
 

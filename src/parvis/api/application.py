@@ -26,6 +26,7 @@ from parvis.api import (
     endorsements,
     errors,
     featured_tags,
+    feeds,
     filters,
     followed_tags,
     instance,
@@ -117,6 +118,7 @@ def build_asgi(
     routers.append(transparency_statements.router)
     routers.append(transparency_report.router)
     routers.append(transparency_log.router)
+    routers.append(feeds.router)
     for router in routers:
         app.include_router(router)
     _document_optional_auth(app, routers)

@@ -1,4 +1,6 @@
-"""/api/v1/lists, their members, /api/v1/accounts/{id}/lists and /api/v1/timelines/list/{id}."""
+"""/api/v1/lists, their members, /api/v1/accounts/{id}/lists and /api/v1/timelines/list/{id}.
+
+The ranked feeds appear among the lists as read-only `feed-<name>` ids (parvis.api.feeds)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
+from parvis.api import feeds as feed_lists
 from parvis.api.auth import RequiredTokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, ids_param, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
@@ -47,7 +50,8 @@ def list_json(item: UserList) -> dict[str, Any]:
 def index(rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     def run(work: Work) -> list[dict[str, Any]]:
         me = auth.user(work, token, "read:lists")
-        return [list_json(item) for item in work.store.lists.of_account(me.account_id)]
+        own = [list_json(item) for item in work.store.lists.of_account(me.account_id)]
+        return own + feed_lists.feed_lists(work, me.account_id)
 
     return json_response(rt.read(run))
 
@@ -76,6 +80,8 @@ async def create(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> R
 def show(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "read:lists")
+        if feed_lists.is_feed_list(id):
+            return feed_lists.feed_list_json(feed_lists.feed_list(work, me.account_id, id))
         return list_json(lists.owned(work, me.account_id, path_id(id)))
 
     return json_response(rt.read(run))
@@ -87,6 +93,8 @@ async def update(id: str, request: Request, rt: RuntimeDep, token: RequiredToken
 
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "write:lists")
+        if feed_lists.is_feed_list(id):
+            feed_lists.refuse_change(work, me.account_id, id)
         changed = lists.update(
             work,
             me.account_id,
@@ -104,7 +112,10 @@ async def update(id: str, request: Request, rt: RuntimeDep, token: RequiredToken
 def destroy(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, "write:lists")
-        lists.delete(work, me.account_id, path_id(id))
+        if feed_lists.is_feed_list(id):
+            feed_lists.hide_feed_lists(work, me.account_id, id)
+        else:
+            lists.delete(work, me.account_id, path_id(id))
         return {}
 
     return json_response(rt.write(run))
@@ -126,6 +137,8 @@ def members(
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
         me = auth.user(work, token, "read:lists")
+        if feed_lists.is_feed_list(id):
+            feed_lists.refuse_change(work, me.account_id, id)
         found = lists.owned(work, me.account_id, path_id(id))
         kw = page.kw()
         pairs = work.store.lists.member_page(
@@ -161,6 +174,8 @@ def _member_change(adding: bool) -> Any:
 
         def run(work: Work) -> dict[str, Any]:
             me = auth.user(work, token, "write:lists")
+            if feed_lists.is_feed_list(id):
+                feed_lists.refuse_change(work, me.account_id, id)
             if adding:
                 lists.add_accounts(work, me.account_id, path_id(id), wanted)
             else:
@@ -196,6 +211,9 @@ def account_lists(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
 def list_timeline(
     list_id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep, page: PageDep
 ) -> Response:
+    if feed_lists.is_feed_list(list_id):
+        return feed_lists.list_timeline(list_id, request, rt, token, page)
+
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
         me = auth.user(work, token, "read:lists")
         result = timelines.list_timeline(work, me.account_id, path_id(list_id), page)

@@ -351,3 +351,65 @@ class Marker(_Open):
 class FamiliarFollowers(_Open):
     id: str
     accounts: list[Account]
+
+
+# --- Ranked feeds: the open algorithm (issue 7) ---
+
+
+class FeedSummary(_Open):
+    name: str
+    title: str
+    version: str
+    summary: str
+    url: str
+
+
+class FeedInput(_Open):
+    name: str
+    description: str
+
+
+class FeedParameter(_Open):
+    name: str
+    default: float
+    min: float
+    max: float
+    description: str
+
+
+class FeedAlgorithm(_Open):
+    name: str
+    title: str
+    version: str
+    summary: str
+    candidates: str
+    inputs: list[FeedInput]
+    parameters: list[FeedParameter]
+
+
+class ExplanationPart(_Open):
+    signal: str
+    value: float
+    weight: float
+    contribution: float
+    text: str
+
+
+class Explanation(_Open):
+    feed: str
+    version: str
+    rank: int
+    score: float
+    parts: list[ExplanationPart]
+    source: str
+    summary: str
+
+
+class RankedStatus(Status):
+    explanation: Explanation
+
+
+class FeedWeights(_Open):
+    feed: str
+    weights: dict[str, float]
+    custom: dict[str, float]

@@ -363,7 +363,8 @@ def set_viewpoint_opt_out(work: Work, viewer_id: int, value: bool) -> None:
 
 
 def lists_in_apps(work: Work, viewer_id: int) -> bool:
-    """Whether Mastodon apps see the ranked feeds among the user's lists (default: yes)."""
+    """Whether Mastodon apps see the ranked feeds among the user's lists (default: no;
+    the user turns it on in Settings → Feeds)."""
     return work.store.ranked.settings(viewer_id).lists_in_apps
 
 

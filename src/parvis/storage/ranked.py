@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -54,8 +55,7 @@ PUBLIC = "public"
 BATCH = 2000
 
 
-@dataclass(frozen=True)
-class Post:
+class Post(NamedTuple):
     """A candidate post and its visible signals. For a boost from the home feed, `id` is the
     boost's (what is served) and everything else the original's, but `poster_id` (the booster)
     and `created_at` (the boost's time)."""
@@ -95,7 +95,7 @@ class Served:
 @dataclass(frozen=True)
 class FeedSettings:
     viewpoint_opt_out: bool = False
-    lists_in_apps: bool = True
+    lists_in_apps: bool = False
 
 
 # -- shared pieces ----------------------------------------------------------------------------
@@ -253,6 +253,10 @@ _engaged = (
         func.max(_engagements.c.boost).label("boosted"),
     )
     .group_by(_engagements.c.status_id)
+    # The most engaged-with first, a few times what is wanted, before the joins and checks
+    # below (which keep most of them): the rest would rank below anyway.
+    .order_by(literal_column("via").desc(), _engagements.c.status_id.desc())
+    .limit(bindparam("scan"))
     .subquery()
 )
 _ENGAGED_BY_FOLLOWING = (
@@ -435,8 +439,7 @@ class RankedFeedStore:
         """Public, not-a-reply originals since `since` from beyond the people the viewer
         follows, that some of them favourited or boosted: most of them first."""
         rows = self.conn.execute(
-            _ENGAGED_BY_FOLLOWING,
-            _window(viewer_id, since, now, limit),
+            _ENGAGED_BY_FOLLOWING, {**_window(viewer_id, since, now, limit), "scan": 3 * limit}
         )
         return [_post(r, via=int(r.via), boosted=bool(r.boosted)) for r in rows]
 

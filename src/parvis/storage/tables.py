@@ -1147,7 +1147,7 @@ feed_settings = Table(
     metadata,
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("viewpoint_opt_out", Boolean, nullable=False, default=False),
-    Column("lists_in_apps", Boolean, nullable=False, default=True),
+    Column("lists_in_apps", Boolean, nullable=False, default=False),
 )
 
 # Bridging: each active account's position on the main axis of disagreement (latest only,

@@ -13,6 +13,7 @@ from parvis.web.views import (
     auth,
     consent,
     decisions,
+    feeds,
     filters,
     lists,
     marks,
@@ -37,6 +38,7 @@ def web_routes() -> list[BaseRoute]:
         *about.routes,
         *app_shell.routes,
         *timelines.routes,
+        *feeds.routes,  # before settings: /settings/feeds
         *profiles.routes,  # before posts: `/@name/media` is not a post
         *notifications.routes,
         *search.routes,

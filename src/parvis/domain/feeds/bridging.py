@@ -110,7 +110,7 @@ class Bridging(Algorithm):
                 "engagement",
                 saturating_log(c.favourites + c.reblogs + c.replies, 1000),
                 params["engagement_weight"],
-                "{} favourites, {} boosts, {} replies",
+                "Favourites {}, boosts {}, replies {}",
                 c.favourites,
                 c.reblogs,
                 c.replies,

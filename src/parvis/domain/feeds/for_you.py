@@ -18,8 +18,8 @@ from parvis.domain.feeds.model import FOLLOWING, Candidate, Context, Part
 
 SOURCE_WORDS = {
     FOLLOWING: "From someone you follow",
-    "boosted_by_following": "Boosted by {} people you follow",
-    "liked_by_following": "Liked by {} people you follow",
+    "boosted_by_following": "Boosted by people you follow ({})",
+    "liked_by_following": "Liked by people you follow ({})",
     "trending": "Trending in your languages",
 }
 
@@ -133,14 +133,14 @@ class ForYou(Algorithm):
                 "affinity",
                 saturating_log(c.affinity, 32),
                 params["affinity_weight"],
-                "You interacted with the author {} times in 30 days",
+                "Your interactions with the author in 30 days: {}",
                 c.affinity,
             ),
             part(
                 "engagement",
                 saturating_log(engagement, 1000),
                 params["engagement_weight"],
-                "{} favourites, {} boosts, {} replies",
+                "Favourites {}, boosts {}, replies {}",
                 c.favourites,
                 c.reblogs,
                 c.replies,
@@ -149,7 +149,7 @@ class ForYou(Algorithm):
                 "followed_replies",
                 min(1.0, c.followed_replies / 3),
                 params["followed_replies_weight"],
-                "{} replies from people you follow",
+                "Replies from people you follow: {}",
                 c.followed_replies,
             ),
             part(

@@ -82,7 +82,7 @@ def rank(
                     "repeat_author",
                     -float(earlier),
                     weight,
-                    "{} post(s) by the same author ranked above",
+                    "Posts by the same author ranked above: {}",
                     earlier,
                 ),
             )
