@@ -368,6 +368,7 @@ def _text(value: Any) -> str:
 
 
 def _served(r: Any) -> Served:
+    candidates = orjson.loads(zlib.decompress(r.candidates))
     return Served(
         id=r.id,
         account_id=r.account_id,
@@ -376,8 +377,8 @@ def _served(r: Any) -> Served:
         served_at=r.served_at,
         params=orjson.loads(r.params),
         context=orjson.loads(r.context),
-        candidates=orjson.loads(zlib.decompress(r.candidates)),
-        ranked=orjson.loads(r.ranked),
+        candidates=candidates,
+        ranked=[candidates[i][0] for i in orjson.loads(r.ranked)],
     )
 
 
@@ -492,6 +493,11 @@ class RankedFeedStore:
         served_id = new_id()
         # orjson and the fastest compression: a log row is written on every ranked request.
         blob = zlib.compress(orjson.dumps(candidates), 1)
+        # The ranking as positions in the candidates (a status id is its row's first value):
+        # a few hundred small numbers instead of as many 18-digit ids.
+        position: dict[int, int] = {}
+        for i, row in enumerate(candidates):
+            position.setdefault(int(row[0]), i)
         self.conn.execute(
             insert(feed_served).values(
                 id=served_id,
@@ -502,7 +508,7 @@ class RankedFeedStore:
                 params=_text(dict(params)),
                 context=_text(dict(context)),
                 candidates=blob,
-                ranked=_text(list(ranked)),
+                ranked=_text([position[status_id] for status_id in ranked]),
             )
         )
         return served_id
@@ -594,7 +600,8 @@ class RankedFeedStore:
     def replace_sides(self, sides: Mapping[int, tuple[float, float]], now: datetime) -> None:
         self.conn.execute(delete(feed_post_sides))
         rows = [
-            {"status_id": s, "side_a": a, "side_b": b, "computed_at": now}
+            # Three decimals are plenty, and the logged rankings compress better.
+            {"status_id": s, "side_a": round(a, 3), "side_b": round(b, 3), "computed_at": now}
             for s, (a, b) in sides.items()
         ]
         self._insert(feed_post_sides, rows)

@@ -1121,7 +1121,7 @@ feed_served = Table(
     Column("params", Text, nullable=False),
     Column("context", Text, nullable=False),
     Column("candidates", LargeBinary, nullable=False),
-    Column("ranked", Text, nullable=False),
+    Column("ranked", Text, nullable=False),  # JSON: positions in `candidates`, in rank order
 )
 Index(
     "ix_feed_served_account_id_feed_served_at",
