@@ -10,6 +10,7 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
+from parvis.app import Parvis
 from tests.builders import User, follow, make_user, ok
 from tests.web.browser import browser, csrf, log_in, submit
 
@@ -205,3 +206,18 @@ def test_the_pages_speak_french(client: TestClient) -> None:
     assert r.status_code == 303 and custom(reader) == {"recency_weight": 1.5}
     about = web.get("/feeds/for_you/about").text
     assert "Comment fonctionne" in about and '<td data-label="Par défaut">0,5</td>' in about
+
+
+def test_one_sees_ones_own_estimated_position_and_no_one_elses(
+    parvis: Parvis, client: TestClient
+) -> None:
+    web, reader = signed_in(client, authors=0)
+    assert "Your position is not estimated" in web.get("/settings/feeds").text
+    other = make_user(client)
+    ids = {int(reader.id): -0.25, int(other.id): 0.75}
+    parvis.runtime.write(lambda w: w.store.ranked.replace_viewpoints(ids, {}, w.now()))
+    page = web.get("/settings/feeds").text
+    assert "Your estimated position, seen by you only: -0.25" in page
+    assert "0.75" not in page
+    submit(web, "/settings/feeds", "/settings/feeds/options", viewpoint_opt_out="on")
+    assert "Your position is not estimated" in web.get("/settings/feeds").text  # deleted

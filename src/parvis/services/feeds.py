@@ -353,6 +353,12 @@ def viewpoint_opt_out(work: Work, viewer_id: int) -> bool:
     return work.store.ranked.settings(viewer_id).viewpoint_opt_out
 
 
+def own_viewpoint(work: Work, viewer_id: int) -> float | None:
+    """The viewer's own estimated position, from -1 to 1 (None: not estimated). Shown to them
+    only: nobody else can read it."""
+    return work.store.ranked.viewpoint(viewer_id)
+
+
 def set_viewpoint_opt_out(work: Work, viewer_id: int, value: bool) -> None:
     """Opting out deletes the stored factor at once; the account's favourites and boosts
     leave the posts' sides at the next recomputation (within 15 minutes)."""

@@ -20,6 +20,24 @@ def paragraphs(text: str) -> str:
     )
 
 
+def _ranked_feeds(settings: Settings) -> str:
+    days = settings.feed_log_days
+    kept = (
+        f"each ranked page served to you, with the inputs it was computed from, for {days} "
+        "days (so that it can be replayed and checked)"
+        if days
+        else "only your latest ranking of each feed, for an hour (for paging)"
+    )
+    return (
+        f"<strong>Ranked feeds</strong> (For you, Bridging): if you open them, {kept}, and "
+        "the weights you set. For everyone who favourited or boosted a few posts in the last "
+        "30 days, one number placing them on this server's main axis of disagreement: used "
+        "only to find which posts both sides appreciate, never published (you may see your "
+        "own), replaced every 15 minutes, and not computed for you if you leave the estimate "
+        "(Settings → Feeds)."
+    )
+
+
 def default_privacy_policy(settings: Settings) -> str:
     """What Parvis stores, stated plainly (HTML); operators replace it with `privacy_policy`."""
     where = html.escape(f"{settings.title} ({settings.domain})")
@@ -34,6 +52,7 @@ def default_privacy_policy(settings: Settings) -> str:
         "<strong>What you do</strong>: whom you follow, block and mute, your favourites, "
         "boosts, bookmarks, lists, filters, followed hashtags, private notes on accounts, "
         "muted conversations, notifications and reading positions.",
+        _ranked_feeds(settings),
         "<strong>Sign-ins</strong>: the apps you authorized and their access tokens, stored "
         "as hashes, with when each was created and last used.",
         "<strong>Network addresses</strong>: the database stores no IP address; rate limits "

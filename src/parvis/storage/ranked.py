@@ -594,6 +594,12 @@ class RankedFeedStore:
         ]
         self._insert(feed_viewpoints, rows)
 
+    def viewpoint(self, account_id: int) -> float | None:
+        found = self.conn.execute(
+            select(feed_viewpoints.c.factor).where(feed_viewpoints.c.account_id == account_id)
+        ).scalar()
+        return None if found is None else float(found)
+
     def delete_viewpoint(self, account_id: int) -> None:
         self.conn.execute(delete(feed_viewpoints).where(feed_viewpoints.c.account_id == account_id))
 

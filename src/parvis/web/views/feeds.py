@@ -145,6 +145,7 @@ class FeedSettings:
     forms: dict[str, list[Field]]  # feed name -> its form
     lists_in_apps: bool
     viewpoint_opt_out: bool
+    viewpoint: float | None  # the user's own estimated position, shown to them only
 
 
 def _settings(work: Work, account_id: int, typed: dict[str, dict[str, str]]) -> FeedSettings:
@@ -155,6 +156,7 @@ def _settings(work: Work, account_id: int, typed: dict[str, dict[str, str]]) -> 
         },
         feeds.lists_in_apps(work, account_id),
         feeds.viewpoint_opt_out(work, account_id),
+        feeds.own_viewpoint(work, account_id),
     )
 
 
