@@ -3,10 +3,11 @@ each feed's published algorithm are public; a page of a feed (Mastodon-shaped st
 with the `explanation` of its place) and the user's weights need a token.
 
 Mastodon apps cannot show a feed they do not know of, but they all show lists: when the user's
-"lists in apps" setting is on (the default), each ranked feed is also a read-only list whose id
-is `feed-<name>` (see parvis.api.lists). Deleting that list is how an app hides them: it turns
-the setting off. A ranking has no "newer than": asked for posts after `since_id` or `min_id`, a
-feed list answers an empty page (opening it again ranks afresh).
+"lists in apps" setting is on (off by default: Settings → Feeds), each ranked feed is also a
+read-only list whose id is `feed-<name>` (see parvis.api.lists). Deleting that list is how an
+app hides them: it turns the setting off. A ranking has no "newer than": asked for posts
+after `since_id` or `min_id`, a feed list answers an empty page (opening it again ranks
+afresh).
 """
 
 from __future__ import annotations
