@@ -294,6 +294,24 @@ def host_info() -> dict[str, Any]:
     }
 
 
+def serve_command(port: int) -> list[str]:
+    """`parvis serve` on loopback as the benchmarks run it: no job worker, no access log."""
+    return [
+        sys.executable,
+        "-m",
+        "parvis.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-worker",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

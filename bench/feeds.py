@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -157,20 +156,7 @@ def main() -> None:
     env = ds.server_env()
     env["PARVIS_RATE_LIMITS_ENABLED"] = "false"
     server = start(
-        [
-            sys.executable,
-            "-m",
-            "parvis.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-worker",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        common.serve_command(port),
         env,
         0 if (os.cpu_count() or 1) >= 2 else None,
         common.DATA / "logs" / "parvis-feeds.log",

@@ -404,20 +404,7 @@ def main() -> None:
     logs = common.DATA / "logs"
     python = sys.executable
     parvis = start(
-        [
-            python,
-            "-m",
-            "parvis.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(parvis_port),
-            "--no-worker",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        common.serve_command(parvis_port),
         env,
         server_cpu,
         logs / "parvis-streaming.log",

@@ -346,20 +346,7 @@ def main() -> None:
     parvis_port, anchor_port = common.free_port(), common.free_port()
     python = sys.executable
     parvis = start(
-        [
-            python,
-            "-m",
-            "parvis.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(parvis_port),
-            "--no-worker",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        common.serve_command(parvis_port),
         ds.server_env(),
         server_cpu,
         common.DATA / "logs" / "parvis-serve.log",

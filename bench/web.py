@@ -26,7 +26,6 @@ import http.client
 import os
 import random
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -159,20 +158,7 @@ def main() -> None:
     port = common.free_port()
     log = common.DATA / "logs" / "parvis-serve-web.log"
     server = start(
-        [
-            sys.executable,
-            "-m",
-            "parvis.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-worker",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        common.serve_command(port),
         # Rate limits off: every request comes from one address (the generator).
         {**ds.server_env(), "PARVIS_RATE_LIMITS_ENABLED": "false"},
         0 if pin else None,

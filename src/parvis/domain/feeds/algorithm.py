@@ -68,6 +68,13 @@ MAX_AUTHOR_SHARE = Parameter(
 )
 
 
+# Signals more than one feed reads, with the same meaning and bounds everywhere.
+RECENCY = Parameter("recency_weight", 1.0, 0.0, 3.0, "Weight of recency.")
+LABEL = Parameter(
+    "label_weight", 0.5, 0.0, 3.0, "Subtracted from a post that carries a moderators' label."
+)
+
+
 class Algorithm:
     """A ranked feed. Subclasses set the class attributes and implement `parts`."""
 

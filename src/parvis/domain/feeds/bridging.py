@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from parvis.domain.feeds.algorithm import (
+    LABEL,
+    RECENCY,
     Age,
     Algorithm,
     Input,
@@ -67,7 +69,7 @@ class Bridging(Algorithm):
             3.0,
             "Weight of the post's raw favourites, boosts and replies (full at 1,000).",
         ),
-        Parameter("recency_weight", 1.0, 0.0, 3.0, "Weight of recency."),
+        RECENCY,
         Parameter(
             "half_life_hours",
             24.0,
@@ -75,13 +77,7 @@ class Bridging(Algorithm):
             96.0,
             "Hours after which recency counts half as much.",
         ),
-        Parameter(
-            "label_weight",
-            0.5,
-            0.0,
-            3.0,
-            "Subtracted from a post that carries a moderators' label.",
-        ),
+        LABEL,
     )
 
     def parts(self, candidate: Candidate, params: Mapping[str, float], ctx: Context) -> list[Part]:

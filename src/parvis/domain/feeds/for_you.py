@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from parvis.domain.feeds.algorithm import (
+    LABEL,
+    RECENCY,
     Age,
     Algorithm,
     Input,
@@ -62,7 +64,7 @@ class ForYou(Algorithm):
         Input("restriction", "A moderation label or demotion in force on the post."),
     )
     parameters = (
-        Parameter("recency_weight", 1.0, 0.0, 3.0, "Weight of recency."),
+        RECENCY,
         Parameter(
             "half_life_hours",
             12.0,
@@ -99,13 +101,7 @@ class ForYou(Algorithm):
             3.0,
             "Weight of a post coming from someone you follow rather than from beyond.",
         ),
-        Parameter(
-            "label_weight",
-            0.5,
-            0.0,
-            3.0,
-            "Subtracted from a post that carries a moderators' label.",
-        ),
+        LABEL,
         Parameter(
             "demotion_weight",
             2.0,

@@ -25,9 +25,10 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -501,37 +502,50 @@ def _number(x: float) -> str:
     return "" if math.isnan(x) else repr(round(x, 9))
 
 
+def _write(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """One TSV file: the header, then the rows."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        out.writerow(columns)
+        out.writerows(rows)
+    return path
+
+
 def write_results(
     result: Result, history: dict[int, History], directory: Path, now_millis: int
 ) -> list[Path]:
     """Write scored_notes.tsv, helpfulness_scores.tsv and noteStatusHistory.tsv."""
     notes, raters = result.notes, result.raters
-    scored = directory / "scored_notes.tsv"
-    with scored.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        out.writerow(SCORED_NOTES_COLUMNS)
-        for nid, i, f, s, c in zip(
-            notes.ids.tolist(),
-            notes.intercept.tolist(),
-            notes.factor.tolist(),
-            notes.status,
-            notes.num_ratings.tolist(),
-            strict=True,
-        ):
-            out.writerow([nid, _number(i), _number(f), s.value, s.value, c])
-    helpfulness = directory / "helpfulness_scores.tsv"
-    with helpfulness.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        out.writerow(HELPFULNESS_COLUMNS)
-        for rid, i, f, h, c in zip(
-            raters.ids.tolist(),
-            raters.intercept.tolist(),
-            raters.factor.tolist(),
-            raters.helpfulness.tolist(),
-            raters.num_ratings.tolist(),
-            strict=True,
-        ):
-            out.writerow([rid, _number(i), _number(f), _number(h), c])
+    scored = _write(
+        directory / "scored_notes.tsv",
+        SCORED_NOTES_COLUMNS,
+        (
+            [nid, _number(i), _number(f), s.value, s.value, c]
+            for nid, i, f, s, c in zip(
+                notes.ids.tolist(),
+                notes.intercept.tolist(),
+                notes.factor.tolist(),
+                notes.status,
+                notes.num_ratings.tolist(),
+                strict=True,
+            )
+        ),
+    )
+    helpfulness = _write(
+        directory / "helpfulness_scores.tsv",
+        HELPFULNESS_COLUMNS,
+        (
+            [rid, _number(i), _number(f), _number(h), c]
+            for rid, i, f, h, c in zip(
+                raters.ids.tolist(),
+                raters.intercept.tolist(),
+                raters.factor.tolist(),
+                raters.helpfulness.tolist(),
+                raters.num_ratings.tolist(),
+                strict=True,
+            )
+        ),
+    )
     path = directory / "noteStatusHistory.tsv"
     now = str(now_millis)
     with path.open("w", encoding="utf-8", newline="") as handle:
