@@ -1180,3 +1180,154 @@ feed_trending = Table(
     Column("score", Float, nullable=False),
     Column("computed_at", TS, nullable=False),
 )
+
+
+# -- 0013 community notes and labels (issue 8) -------------------------------------------------
+
+# A community note: context an eligible user adds to a post, shown only once raters who usually
+# disagree both find it helpful. `uri` identifies it across servers (federation). The scorer's
+# latest output is kept on the row (status, intercept, factor) with the public
+# noteStatusHistory fields: the first and the latest status other than NEEDS_MORE_RATINGS.
+community_notes = Table(
+    "community_notes",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("uri", String(2048), nullable=False, unique=True),
+    _status_fk(),
+    _account_fk("author_id"),
+    Column("classification", String(48), nullable=False),
+    Column("reasons", Text, nullable=False, default="[]"),  # JSON: reason keys
+    Column("summary", Text, nullable=False),
+    Column("sources", Text, nullable=False, default="[]"),  # JSON: URLs
+    Column("language", String(16), nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+    Column("rating_status", String(32), nullable=False, default="NEEDS_MORE_RATINGS", index=True),
+    Column("intercept", Float, nullable=True),
+    Column("factor", Float, nullable=True),
+    Column("status_changed_at", TS, nullable=True),
+    Column("first_status", String(32), nullable=False, default=""),
+    Column("first_status_at", TS, nullable=True),
+    Column("latest_status", String(32), nullable=False, default=""),
+    Column("latest_status_at", TS, nullable=True),
+)
+
+# One rating per rater and note: helpful, somewhat helpful or not helpful, with reason tags.
+community_note_ratings = Table(
+    "community_note_ratings",
+    metadata,
+    Column("note_id", ID, ForeignKey("community_notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("rater_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("helpfulness", String(24), nullable=False),
+    Column("tags", Text, nullable=False, default="[]"),  # JSON: tag keys
+    Column("uri", String(2048), nullable=True),  # a remote rating's activity id
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+Index("ix_community_note_ratings_rater_id", community_note_ratings.c.rater_id)
+
+# Every status a note has had, with the fit that gave it: the note page's history and the
+# public noteStatusHistory export.
+community_note_status_changes = Table(
+    "community_note_status_changes",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column(
+        "note_id",
+        ID,
+        ForeignKey("community_notes.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("status", String(32), nullable=False),
+    Column("intercept", Float, nullable=True),
+    Column("factor", Float, nullable=True),
+    Column("run_id", ID, nullable=True),
+    Column("changed_at", TS, nullable=False),
+)
+
+# The scorer's latest output per rater (the public helpfulness_scores): intercept, factor and
+# helpfulness, NULL outside the fit.
+community_note_raters = Table(
+    "community_note_raters",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("intercept", Float, nullable=True),
+    Column("factor", Float, nullable=True),
+    Column("helpfulness", Float, nullable=True),
+    Column("ratings", Integer, nullable=False, default=0),
+    Column("scored_at", TS, nullable=False),
+)
+
+# Every scoring run, public: what went in, what came out, how long it took. `state` (zlib JSON
+# of parvis.domain.notes.scoring.State) is kept on the latest run only: the next run's warm
+# start and status inertia.
+community_note_runs = Table(
+    "community_note_runs",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("started_at", TS, nullable=False, index=True),
+    Column("finished_at", TS, nullable=False),
+    Column("trigger", String(16), nullable=False),  # job | command
+    Column("ratings", Integer, nullable=False),
+    Column("ratings_fitted", Integer, nullable=False),
+    Column("notes", Integer, nullable=False),
+    Column("raters", Integer, nullable=False),
+    Column("helpful", Integer, nullable=False),
+    Column("not_helpful", Integer, nullable=False),
+    Column("needs_more_ratings", Integer, nullable=False),
+    Column("epochs", Integer, nullable=False),
+    Column("converged", Boolean, nullable=False),
+    Column("warm_started", Boolean, nullable=False),
+    Column("loss", Float, nullable=False),
+    Column("state", LargeBinary, nullable=True),
+)
+
+# Labels for automation and coordination. A detector's finding is a signal, with its evidence,
+# about one account (automation) or a cluster of accounts (coordination); it waits for a
+# moderator, who confirms it (a label on each account, through a moderation decision) or
+# dismisses it. `fingerprint` keeps the same finding from being raised twice.
+label_signals = Table(
+    "label_signals",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),  # automation | coordination
+    Column("fingerprint", String(64), nullable=False, index=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON
+    Column("detected_at", TS, nullable=False, index=True),
+    Column("updated_at", TS, nullable=False),
+    Column("state", String(16), nullable=False, default="open"),  # open | confirmed | dismissed
+    _set_null_fk("decided_by", "accounts", index=False),
+    Column("decided_at", TS, nullable=True),
+    Column("decision_note", Text, nullable=False, default=""),
+)
+
+label_signal_accounts = Table(
+    "label_signal_accounts",
+    metadata,
+    Column("signal_id", ID, ForeignKey("label_signals.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_label_signal_accounts_account_id", label_signal_accounts.c.account_id)
+
+# A confirmed label on an account, shown to users: `automated` or `coordinated` (self-declared
+# bots are `accounts.bot`). `decision_id` is the moderation decision that set it.
+account_labels = Table(
+    "account_labels",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("label", String(16), primary_key=True),
+    _set_null_fk("signal_id", "label_signals", index=False),
+    Column("decision_id", ID, nullable=True),
+    Column("since", TS, nullable=False),
+    Column("until", TS, nullable=True),
+)
+
+# What a user wants done with posts from labelled accounts, per label: show, warn or hide.
+label_preferences = Table(
+    "label_preferences",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("label", String(16), primary_key=True),
+    Column("action", String(8), nullable=False),
+)
