@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # Ranked feeds: days a served ranking is kept with its inputs (for `parvis feeds replay`);
     # 0: none is kept but the latest of each user and feed (paging continues through it).
     feed_log_days: int = Field(30, ge=0, le=3660)
+    # Community notes: who may write and rate. An account must be this many days old, and no
+    # moderation decision restricting it or its posts may be in force or younger than
+    # `notes_standing_days`. Daily caps per account against floods.
+    notes_min_account_days: int = Field(14, ge=0, le=3650)
+    notes_standing_days: int = Field(90, ge=0, le=3650)
+    notes_per_day: int = Field(10, ge=1, le=1000)
+    note_ratings_per_day: int = Field(200, ge=1, le=100_000)
     # Polls and scheduled posts (Mastodon's defaults).
     poll_max_options: int = 4
     poll_max_option_chars: int = 50

@@ -50,6 +50,8 @@ class HueyQueue:
             ("feed_viewpoints", crontab(minute="*/15")),
             ("feed_trending", crontab(minute="*/15")),
             ("prune_feed_log", crontab(minute="37", hour="4")),
+            # Community notes: rescored when a rating or note changed (warm-started).
+            ("score_notes", crontab(minute="*/15")),
         ):
             huey.periodic_task(schedule, name=f"parvis.periodic.{kind}")(self._periodic(kind))
         # Statements of reasons to the DSA Transparency Database, when PARVIS_TDB_ENDPOINT is

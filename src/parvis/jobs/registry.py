@@ -6,7 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from parvis.jobs import deliver, inbound, mail, remote_media
-from parvis.services import fanout, feeds, media, notifications, restrictions, scheduled
+from parvis.services import (
+    fanout,
+    feeds,
+    media,
+    notes,
+    notifications,
+    restrictions,
+    scheduled,
+)
 from parvis.services.context import Work
 from parvis.services.media import Files
 
@@ -64,6 +72,10 @@ def _prune_feed_log(work: Work, files: Files) -> int:
     return feeds.prune_log(work)
 
 
+def _score_notes(work: Work, files: Files) -> int:
+    return notes.score(work).changed
+
+
 JOBS: dict[str, Handler] = {
     "fanout": _fanout,
     "backfill_feed": _backfill,
@@ -76,6 +88,7 @@ JOBS: dict[str, Handler] = {
     "feed_viewpoints": _feed_viewpoints,
     "feed_trending": _feed_trending,
     "prune_feed_log": _prune_feed_log,
+    "score_notes": _score_notes,
 }
 
 # Jobs that talk to the outside world get the runtime (its `mailer`, `read`) instead of a unit
@@ -99,6 +112,7 @@ RETRIES: dict[str, int] = {
     "feed_viewpoints": 0,
     "feed_trending": 0,
     "prune_feed_log": 0,
+    "score_notes": 0,
     "mail_notice_receipt": 5,
     "mail_notice_decision": 5,
 }

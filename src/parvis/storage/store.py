@@ -27,6 +27,7 @@ from parvis.storage.lists import ListStore
 from parvis.storage.markers import MarkerStore
 from parvis.storage.media import MediaStore
 from parvis.storage.moderation import CaseStore, DecisionStore
+from parvis.storage.notes import NoteStore
 from parvis.storage.notices import NoticeStore
 from parvis.storage.notifications import NotificationStore
 from parvis.storage.oauth import OAuthStore
@@ -99,6 +100,10 @@ class Store:
     @cached_property
     def ranked(self) -> RankedFeedStore:
         return RankedFeedStore(self.conn)
+
+    @cached_property
+    def notes(self) -> NoteStore:
+        return NoteStore(self.conn)
 
     @cached_property
     def polls(self) -> PollStore:

@@ -106,3 +106,73 @@ class Ratings:
             note=np.array(note_col, dtype=np.int64),
             value=np.array([v for _, _, v in ratings], dtype=np.float64),
         )
+
+
+# The reasons a note's author gives, and the tags a rater gives, by key. Each key is also a
+# column of the public files: "misleading" + FactualError, "helpful" + GoodSources, and so on
+# (`column`).
+MISLEADING_REASONS = (
+    "factual_error",
+    "manipulated_media",
+    "outdated_information",
+    "missing_important_context",
+    "unverified_claim_as_fact",
+    "satire",
+    "other",
+)
+NOT_MISLEADING_REASONS = (
+    "factually_correct",
+    "outdated_but_not_when_written",
+    "clearly_satire",
+    "personal_opinion",
+    "other",
+)
+HELPFUL_TAGS = (
+    "informative",
+    "clear",
+    "good_sources",
+    "unique_context",
+    "addresses_claim",
+    "important_context",
+    "unbiased_language",
+    "empathetic",
+    "other",
+)
+NOT_HELPFUL_TAGS = (
+    "incorrect",
+    "sources_missing_or_unreliable",
+    "opinion_speculation_or_bias",
+    "missing_key_points",
+    "outdated",
+    "hard_to_understand",
+    "argumentative_or_biased",
+    "off_topic",
+    "spam_harassment_or_abuse",
+    "irrelevant_sources",
+    "opinion_speculation",
+    "note_not_needed",
+    "other",
+)
+
+
+def column(prefix: str, key: str) -> str:
+    """The public files' column for a reason or tag: column("notHelpful", "off_topic") is
+    "notHelpfulOffTopic"."""
+    return prefix + "".join(part.capitalize() for part in key.split("_"))
+
+
+def reasons_for(classification: Classification) -> tuple[str, ...]:
+    return (
+        MISLEADING_REASONS
+        if classification is Classification.MISLEADING
+        else NOT_MISLEADING_REASONS
+    )
+
+
+def tags_for(helpfulness: Helpfulness) -> tuple[str, ...]:
+    """Tags a rating may carry: why it helps, why not, or either for "somewhat"."""
+    if helpfulness is Helpfulness.HELPFUL:
+        return HELPFUL_TAGS
+    if helpfulness is Helpfulness.NOT_HELPFUL:
+        return NOT_HELPFUL_TAGS
+    return tuple(dict.fromkeys(HELPFUL_TAGS + NOT_HELPFUL_TAGS))
