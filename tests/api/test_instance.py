@@ -320,6 +320,9 @@ def test_default_privacy_policy_names_the_server_and_contact(client: TestClient)
     content = client.get("/api/v1/instance/privacy_policy").json()["content"]
     assert "Place &lt;du&gt; village (parvis.test)" in content
     assert '<a href="mailto:admin@parvis.test">admin@parvis.test</a>' in content
+    # What community notes publish, and where; what the label detectors keep.
+    assert "https://parvis.test/api/parvis/v1/notes/data/" in content
+    assert "under a pseudonym" in content and "for the moderators only" in content
 
 
 def test_languages_translation_and_domain_blocks(client: TestClient) -> None:

@@ -38,6 +38,26 @@ def _ranked_feeds(settings: Settings) -> str:
     )
 
 
+def _community_notes(settings: Settings) -> str:
+    return (
+        "<strong>Community notes</strong>: the notes you write and your ratings of notes. "
+        "Readers do not see who wrote a note. So that anyone can rerun the scoring, the notes, "
+        "the ratings, the statuses and each rater's fitted position and helpfulness are "
+        f"published in the public notes files ({html.escape(settings.base_url)}"
+        "/api/parvis/v1/notes/data/), under a pseudonym (not your name; the same one for all "
+        "your notes and ratings). A note you delete leaves those files with its ratings."
+    )
+
+
+LABELS = (
+    "<strong>Labels</strong>: to find automated accounts and coordinated campaigns, the "
+    "server looks at public posts (posting times, the app used, near-identical texts) and "
+    "keeps what it finds, with the evidence, for the moderators only. A finding changes "
+    "nothing anyone sees until a moderator confirms it by a decision you are told of and can "
+    "appeal. Your choice to show, warn about or hide labelled accounts' posts."
+)
+
+
 def default_privacy_policy(settings: Settings) -> str:
     """What Parvis stores, stated plainly (HTML); operators replace it with `privacy_policy`."""
     where = html.escape(f"{settings.title} ({settings.domain})")
@@ -53,6 +73,8 @@ def default_privacy_policy(settings: Settings) -> str:
         "boosts, bookmarks, lists, filters, followed hashtags, private notes on accounts, "
         "muted conversations, notifications and reading positions.",
         _ranked_feeds(settings),
+        _community_notes(settings),
+        LABELS,
         "<strong>Sign-ins</strong>: the apps you authorized and their access tokens, stored "
         "as hashes, with when each was created and last used.",
         "<strong>Network addresses</strong>: the database stores no IP address; rate limits "
