@@ -1,13 +1,16 @@
 """Community notes scoring (W7) at tier M: 1,000,000 ratings (20,000 notes, 60,000 raters,
 planted population of performance-anchors §4.2), full rescore and incremental rescore after 1 %
-new ratings (warm start), as ratios to the anchor measured in the same run.
+new ratings (warm start), as ratios to the anchor measured in the same run. With --database,
+the same through a real Parvis on SQLite: the periodic job's `services.notes.score`, which
+reads every rating from the database and writes the statuses, their history, the raters and
+the run.
 
 Anchor: ONE bare numpy full-batch epoch over the same ratings: the prediction
 μ + i_u + i_n + f_u·f_n gathered for every rating, the residuals, and the gradient sums of the
 four parameter vectors with np.bincount (rater: Σres, Σres·f_n; note: Σres, Σres·f_u) and of μ.
 Effective epochs = scorer time ÷ anchor time.
 
-    .venv/bin/python bench/notes_scoring.py
+    .venv/bin/python bench/notes_scoring.py [--database]
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import numpy as np
 
 from parvis.domain.notes.model import Ratings
 from parvis.domain.notes.scoring import score
+
+ANSWERS = {1.0: "HELPFUL", 0.5: "SOMEWHAT_HELPFUL", 0.0: "NOT_HELPFUL"}
 
 
 def population(notes: int, raters: int, ratings: int, seed: int) -> Ratings:
@@ -64,11 +69,97 @@ def anchor_epoch(r: Ratings) -> float:
     return time.perf_counter() - start
 
 
+def through_database(full: Ratings, n_old: int) -> dict[str, tuple[float, int, int]]:
+    """Seeds a fresh SQLite Parvis with the notes and the first `n_old` ratings, runs the job's
+    scoring (cold), adds the rest (1 %) and runs it again (warm). Seconds, epochs, changes."""
+    import tempfile
+    from pathlib import Path
+
+    from parvis.app import build
+    from parvis.config import Settings
+    from parvis.services import notes
+    from parvis.storage.seed import _insert_rows
+    from parvis.storage.tables import (
+        accounts,
+        community_note_ratings,
+        community_notes,
+        statuses,
+    )
+
+    data = Path(tempfile.mkdtemp(prefix="parvis-notes-bench-"))
+    parvis = build(Settings(data_dir=data, domain="bench.test", jobs_immediate=True), migrate=True)
+    now = datetime.now(UTC)
+    raters = len(full.rater_ids)
+    author = raters  # one more account writes the posts, the notes are by the raters
+    account_rows = [
+        (i + 1, f"u{i}", f"u{i}", f"https://bench.test/users/u{i}", "", now, now)
+        for i in range(raters + 1)
+    ]
+    post_rows = [
+        (i + 1, author + 1, f"https://bench.test/s/{i}", "public", now)
+        for i in range(len(full.note_ids))
+    ]
+    note_rows = [
+        (
+            i + 1,
+            f"https://bench.test/notes/{i}",
+            i + 1,
+            (i % raters) + 1,
+            "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+            "context",
+            now,
+        )
+        for i in range(len(full.note_ids))
+    ]
+
+    def rating_rows(start: int, stop: int) -> list[tuple[object, ...]]:
+        return [
+            (int(n) + 1, int(u) + 1, ANSWERS[float(v)], now, now)
+            for u, n, v in zip(
+                full.rater[start:stop], full.note[start:stop], full.value[start:stop], strict=True
+            )
+        ]
+
+    with parvis.db.engine.begin() as conn:
+        cols = ["id", "username", "acct_key", "uri", "url", "created_at", "updated_at"]
+        _insert_rows(conn, accounts, cols, account_rows)
+        cols = ["id", "account_id", "uri", "visibility", "created_at"]
+        _insert_rows(conn, statuses, cols, post_rows)
+        cols = ["id", "uri", "status_id", "author_id", "classification", "summary", "created_at"]
+        _insert_rows(conn, community_notes, cols, note_rows)
+        cols = ["note_id", "rater_id", "helpfulness", "created_at", "updated_at"]
+        _insert_rows(conn, community_note_ratings, cols, rating_rows(0, n_old))
+    out: dict[str, tuple[float, int, int]] = {}
+    t0 = time.perf_counter()
+    first = parvis.runtime.write(lambda w: notes.score(w))
+    out["database: full rescore (cold start)"] = (
+        time.perf_counter() - t0,
+        first.run.epochs if first.run else 0,
+        first.changed,
+    )
+    with parvis.db.engine.begin() as conn:
+        _insert_rows(conn, community_note_ratings, cols, rating_rows(n_old, len(full.value)))
+    t0 = time.perf_counter()
+    again = parvis.runtime.write(lambda w: notes.score(w))
+    out["database: incremental, +1 % (warm start)"] = (
+        time.perf_counter() - t0,
+        again.run.epochs if again.run else 0,
+        again.changed,
+    )
+    parvis.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Community notes scoring vs a numpy epoch.")
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--notes", type=int, default=20_000)
     parser.add_argument("--raters", type=int, default=60_000)
+    parser.add_argument(
+        "--database",
+        action="store_true",
+        help="also score through a real Parvis on SQLite (the periodic job), seeded first",
+    )
     args = parser.parse_args()
     host = common.host_info()
     full = population(args.notes, args.raters, args.ratings, seed=1)
@@ -81,6 +172,7 @@ def main() -> None:
     t0 = time.perf_counter()
     again = score(full, first.state)
     t_incr = time.perf_counter() - t0
+    stored = through_database(full, n_old) if args.database else {}
     anchor_after = common.median([anchor_epoch(full) for _ in range(5)])
     anchor = min(anchor, anchor_after)
     rows = {
@@ -88,6 +180,8 @@ def main() -> None:
         "full rescore (cold start)": (t_full, first.epochs, t_full / anchor),
         "incremental, +1 % ratings (warm start)": (t_incr, again.epochs, t_incr / anchor),
     }
+    for name, (sec, epochs, _changed) in stored.items():
+        rows[name] = (sec, epochs, sec / anchor)
     print(f"\nCommunity notes scoring, {len(full.value):,} ratings")
     print(f"{'':42} {'seconds':>9} {'epochs':>7} {'× anchor':>9}")
     for name, (sec, ep, ratio) in rows.items():
