@@ -78,7 +78,7 @@ def through_database(full: Ratings, n_old: int) -> dict[str, tuple[float, int, i
     from parvis.app import build
     from parvis.config import Settings
     from parvis.services import notes
-    from parvis.storage.seed import _insert_rows
+    from parvis.storage.bulk import insert_rows
     from parvis.storage.tables import (
         accounts,
         community_note_ratings,
@@ -122,13 +122,13 @@ def through_database(full: Ratings, n_old: int) -> dict[str, tuple[float, int, i
 
     with parvis.db.engine.begin() as conn:
         cols = ["id", "username", "acct_key", "uri", "url", "created_at", "updated_at"]
-        _insert_rows(conn, accounts, cols, account_rows)
+        insert_rows(conn, accounts, cols, account_rows)
         cols = ["id", "account_id", "uri", "visibility", "created_at"]
-        _insert_rows(conn, statuses, cols, post_rows)
+        insert_rows(conn, statuses, cols, post_rows)
         cols = ["id", "uri", "status_id", "author_id", "classification", "summary", "created_at"]
-        _insert_rows(conn, community_notes, cols, note_rows)
+        insert_rows(conn, community_notes, cols, note_rows)
         cols = ["note_id", "rater_id", "helpfulness", "created_at", "updated_at"]
-        _insert_rows(conn, community_note_ratings, cols, rating_rows(0, n_old))
+        insert_rows(conn, community_note_ratings, cols, rating_rows(0, n_old))
     out: dict[str, tuple[float, int, int]] = {}
     t0 = time.perf_counter()
     first = parvis.runtime.write(lambda w: notes.score(w))
@@ -138,7 +138,7 @@ def through_database(full: Ratings, n_old: int) -> dict[str, tuple[float, int, i
         first.changed,
     )
     with parvis.db.engine.begin() as conn:
-        _insert_rows(conn, community_note_ratings, cols, rating_rows(n_old, len(full.value)))
+        insert_rows(conn, community_note_ratings, cols, rating_rows(n_old, len(full.value)))
     t0 = time.perf_counter()
     again = parvis.runtime.write(lambda w: notes.score(w))
     out["database: incremental, +1 % (warm start)"] = (

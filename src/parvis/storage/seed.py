@@ -39,14 +39,14 @@ from datetime import UTC, datetime, timedelta
 from heapq import merge
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.schema import Table
 
 from parvis.domain.ids import id_for_time
+from parvis.storage.bulk import insert_rows
 from parvis.storage.database import Database
 from parvis.storage.tables import (
-    UTCDateTime,
     accounts,
     follows,
     home_feed,
@@ -280,7 +280,7 @@ class _Writer:
                     continue
                 names = self.columns[table.name]
                 for start in range(0, len(rows), self.batch):
-                    _insert_rows(conn, table, names, rows[start : start + self.batch])
+                    insert_rows(conn, table, names, rows[start : start + self.batch])
         for table in self.ORDER:
             rows = self.buffers[table.name]
             if rows and self.progress and table.name in self.phase_of:
@@ -288,58 +288,6 @@ class _Writer:
                 self.progress(phase, len(rows), total)
             rows.clear()
         self.pending = 0
-
-
-def _insert_rows(
-    conn: Connection, table: Table, names: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Straight to the driver: PostgreSQL's COPY, SQLite's executemany (SQLAlchemy's per-row
-    parameter processing would cost more than the inserts themselves at this volume)."""
-    if not rows:
-        return
-    all_names, tail = _complete(table, names)
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        columns = ", ".join(all_names)
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(r + tail if tail else r)
-    elif conn.dialect.name == "sqlite":
-        # Timestamps as SQLAlchemy stores them on SQLite (UTCDateTime): naive UTC text.
-        stamps = [i for i, n in enumerate(names) if isinstance(table.c[n].type, UTCDateTime)]
-        if stamps:
-            rows = [_sqlite_row(r, stamps) for r in rows]
-        marks = ", ".join("?" for _ in all_names)
-        sql = f"INSERT INTO {table.name} ({', '.join(all_names)}) VALUES ({marks})"
-        conn.exec_driver_sql(sql, [r + tail for r in rows] if tail else rows)
-    else:
-        conn.execute(insert(table), [dict(zip(names, r, strict=True)) for r in rows])
-
-
-def _sqlite_row(row: tuple[Any, ...], stamps: list[int]) -> tuple[Any, ...]:
-    values = list(row)
-    for i in stamps:
-        moment = values[i]
-        if moment is not None:
-            values[i] = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return tuple(values)
-
-
-def _complete(table: Table, names: list[str]) -> tuple[list[str], tuple[Any, ...]]:
-    """The columns to insert and the values to append for those left out: their scalar
-    defaults (what SQLAlchemy would have filled in), or NULL."""
-    missing = [c for c in table.columns if c.name not in names]
-    extra: list[Any] = []
-    for column in missing:
-        default = column.default
-        if default is not None and getattr(default, "is_scalar", False):
-            extra.append(default.arg)  # type: ignore[attr-defined]
-        elif column.nullable:
-            extra.append(None)
-        else:
-            raise SeedError(f"{table.name}.{column.name}: no value and no scalar default")
-    return names + [c.name for c in missing], tuple(extra)
 
 
 # --- the plan -------------------------------------------------------------------------------
