@@ -4,6 +4,7 @@ PARVIS_TEST_POSTGRES_URL is set), driven through its real HTTP interface."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.testclient import TestClient
 from parvis.app import Parvis, build, create_app
 from parvis.config import Settings
 from parvis.services import accounts as account_service
+from parvis.services import rules
 from parvis.storage.database import Database
 from parvis.storage.migrate import upgrade
 from parvis.storage.tables import metadata
@@ -104,6 +106,22 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+DB_FILE = "parvis.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database migrated to head once per worker; each test starts from a copy
+    (migrating takes a quarter of a second, copying a millisecond)."""
+    path = tmp_path_factory.mktemp("template") / DB_FILE
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -119,7 +137,10 @@ def parvis(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         instance = build(settings)
     else:
         settings = make_settings(tmp_path, **overrides)
-        instance = build(settings, migrate=True)
+        settings.data_dir.mkdir(parents=True)
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), settings.data_dir / DB_FILE)
+        instance = build(settings)
+        instance.runtime.write(rules.seed)  # as build(migrate=True) does
     # No network in tests: a test that federates gives the runtime an HttpClient over a fake
     # transport (the outbound I/O seam), or runs real servers (tests/federation/loopback.py).
     instance.runtime.http = None
@@ -132,6 +153,15 @@ def client(parvis: Parvis) -> Iterator[TestClient]:
     app = create_app(parvis, embedded_worker=False)
     with TestClient(app, base_url="https://parvis.test") as c:
         yield c
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests sharing a module's live server (browser and client suites) run on one xdist
+    worker (bin/test passes --dist loadgroup): their story goes on from one test to the next,
+    and the server starts once."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

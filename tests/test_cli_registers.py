@@ -141,11 +141,11 @@ def test_rules(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = run(data, "rules", "list")
     assert first.startswith("1 v1") and "Respect the law" in first
-    assert "Added rule 4." in run(data, "rules", "add", "Credit artists.", "--hint", "Name them.")
+    assert "Added rule 5." in run(data, "rules", "add", "Credit artists.", "--hint", "Name them.")
     assert "version 2" in run(data, "rules", "change", "2", "No harassment or doxxing.")
     run(data, "rules", "retire", "3")
     now = run(data, "rules", "list")
-    assert "No harassment or doxxing." in now and "bots" not in now and "4 v1" in now
+    assert "No harassment or doxxing." in now and "bots" not in now and "5 v1" in now
     every = run(data, "rules", "list", "--all")
     assert "2 v1" in every and "until" in every and "bots" in every
     code, out = invoke(data, "rules", "retire", "3")

@@ -72,8 +72,14 @@ class Settings(BaseSettings):
             "Respect the law: illegal content is removed after notice.",
             "No harassment, threats or incitement to violence.",
             "Label automated accounts as bots.",
+            "No coordinated inauthentic behaviour: do not run several accounts, or act with "
+            "others, to post the same messages in step while appearing independent.",
         ]
     )
+    # Labels (issue 8): the detection job reads the public and unlisted posts of this many
+    # past hours (local and remote), at most `label_max_posts` of them (the newest), every hour.
+    label_window_hours: int = Field(168, ge=1, le=24 * 60)
+    label_max_posts: int = Field(50_000, ge=100, le=2_000_000)
     # Moderation (DSA): the target time to decide a notice (a threat to life or safety gets at
     # most one hour), and the certified out-of-court dispute settlement bodies (DSA art. 21)
     # named in every decision, as "name — URL".

@@ -84,7 +84,7 @@ def test_instance_v1(client: TestClient) -> None:
         "min_expiration",
         "max_expiration",
     } <= config["polls"].keys()
-    assert [rule["id"] for rule in body["rules"]] == ["1", "2", "3"]
+    assert [rule["id"] for rule in body["rules"]] == ["1", "2", "3", "4"]
     # The thumbnail it names is served.
     assert client.get("/static/header.png").status_code == 200
 
@@ -161,7 +161,7 @@ def test_closed_registrations(client: TestClient) -> None:
 def test_rules_and_empty_lists(client: TestClient) -> None:
     rules = client.get("/api/v1/instance/rules")
     assert rules.status_code == 200
-    assert [r["id"] for r in rules.json()] == ["1", "2", "3"]
+    assert [r["id"] for r in rules.json()] == ["1", "2", "3", "4"]
     assert all(r["text"] and r["hint"] == "" for r in rules.json())
     for path in ("/api/v1/custom_emojis", "/api/v1/instance/peers"):
         r = client.get(path)

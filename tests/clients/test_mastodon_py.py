@@ -569,7 +569,7 @@ def test_instance_and_version_detection(live_server: LiveServer) -> None:
     assert instance.configuration.statuses.max_characters == 500
     assert instance.configuration.statuses.max_media_attachments == 4
     assert instance.api_versions.mastodon >= 1
-    assert len(instance.rules) == 3 and all(r.text for r in instance.rules)
+    assert len(instance.rules) == 4 and all(r.text for r in instance.rules)
 
     v1 = api.instance_v1()
     assert v1.uri == instance.domain

@@ -30,6 +30,7 @@ WEB_FACING = (
     "lists",
     "media",
     "migration",
+    "notes",
     "notices",
     "polls",
     "posting",

@@ -30,10 +30,13 @@ from parvis.api import (
     filters,
     followed_tags,
     instance,
+    labels,
     lists,
     markers,
     media,
+    messaging,
     moderation_registers,
+    notes,
     notifications,
     oauth,
     polls,
@@ -119,6 +122,9 @@ def build_asgi(
     routers.append(transparency_report.router)
     routers.append(transparency_log.router)
     routers.append(feeds.router)
+    routers.append(notes.router)
+    routers.append(labels.router)
+    routers.append(messaging.router)
     for router in routers:
         app.include_router(router)
     _document_optional_auth(app, routers)

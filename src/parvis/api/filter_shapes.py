@@ -27,7 +27,7 @@ def filter_status_json(s: FilterStatus) -> dict[str, Any]:
 
 def filter_json(f: Filter, *, full: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": str(f.id),
+        "id": f.key or str(f.id),
         "title": f.title,
         "context": list(f.context),
         "expires_at": _ts(f.expires_at),

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from parvis.api.filter_shapes import filter_results_json
 from parvis.config import Settings
 from parvis.domain.content import normalize_tag
+from parvis.domain.labels.vocabulary import labels_of
 from parvis.domain.models import (
     Account,
     Media,
@@ -16,6 +17,7 @@ from parvis.domain.models import (
     Notification,
     Poll,
     Relationship,
+    ShownNote,
     Status,
     ViewerFlags,
 )
@@ -76,6 +78,9 @@ def account_json(
             for f in a.fields
         ],
     }
+    # Parvis: the account's labels (bot: self-declared; automated, coordinated: confirmed by
+    # the moderators), docs/client-api.md.
+    out["parvis_labels"] = list(labels_of(a.bot, a.labels))
     if a.suspended:
         out["suspended"] = True
     if a.moved_to is not None:
@@ -312,6 +317,10 @@ def status_json(
         "quote_approval": quote_approval_json(s, viewer_id),
         "reply_policy": s.reply_policy,
         "filtered": filter_results_json(flags.filtered.get(s.id, ())),
+        # Parvis extension: the community note shown on the post (a boost: the original's).
+        "community_note": community_note_json(
+            flags.notes.get(s.reblog.id if s.reblog is not None else s.id), settings
+        ),
     }
     if s.restriction is not None:  # Parvis extension: a moderation decision in force
         out["moderation"] = {"restriction": s.restriction, "label": s.restriction_label}
@@ -325,6 +334,19 @@ def status_json(
         if s.account.id == viewer_id:
             out["pinned"] = s.id in flags.pinned
     return out
+
+
+def community_note_json(note: ShownNote | None, settings: Settings) -> dict[str, Any] | None:
+    """The note shown on a post, with the address of its page (its status and why)."""
+    if note is None:
+        return None
+    return {
+        "id": str(note.id),
+        "summary": note.summary,
+        "sources": list(note.sources),
+        "url": f"{settings.base_url}/notes/{note.id}",
+        "rating_status": note.rating_status,
+    }
 
 
 def relationship_json(r: Relationship) -> dict[str, Any]:
@@ -371,6 +393,7 @@ _WARNING_ACTIONS = {
     "none": "none",
     "warn": "none",
     "label": "mark_statuses_as_sensitive",
+    "label_account": "none",
     "age_restrict": "mark_statuses_as_sensitive",
     "remove": "delete_statuses",
     "suspend": "suspend",

@@ -40,6 +40,9 @@ class Filter:
     expires_at: datetime | None
     keywords: tuple[FilterKeyword, ...] = ()
     statuses: tuple[FilterStatus, ...] = ()
+    # A filter the server applies for the user (a label choice: "label-automated"), not one of
+    # the user's own: its id in the API, in place of `id`.
+    key: str = ""
 
     def active(self, now: datetime) -> bool:
         return self.expires_at is None or self.expires_at > now

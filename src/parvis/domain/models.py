@@ -49,6 +49,9 @@ class Account:
     notices_suspended_until: datetime | None = None  # DSA art. 23(2)
     moved_to_account_id: int | None = None  # the account moved there (Move, alsoKnownAs)
     moved_to: Account | None = None  # loaded by AccountStore.get / get_many only
+    # Labels confirmed by the moderators ("automated", "coordinated"), loaded with the account;
+    # the self-declared `bot` is the flag above (parvis.domain.labels.vocabulary).
+    labels: tuple[str, ...] = ()
 
     @property
     def local(self) -> bool:
@@ -226,6 +229,19 @@ class ViewerFlags:
     # Filters v2 results by status id (a boost and its boosted status both), for `filtered`.
     filtered: Mapping[int, tuple[FilterMatch, ...]] = field(default_factory=dict)
     poll_votes: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # poll id -> choices
+    # The community note shown on each status (its original's for a boost), for everyone.
+    notes: Mapping[int, ShownNote] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShownNote:
+    """The community note shown on a post: rated helpful by raters who usually disagree
+    (parvis.services.notes.shown_on)."""
+
+    id: int
+    summary: str
+    sources: tuple[str, ...]
+    rating_status: str
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,9 @@ ACTIONS: dict[str, Action] = {
     for a in (
         Action("none", 0, on_content=False, restriction=False, duration="none"),
         Action("label", 1, on_content=True, restriction=True, duration="optional"),
+        # A label on the account ("automated", "coordinated": ACCOUNT_LABELS), shown with its
+        # posts to the users who choose to see it (parvis.domain.labels.vocabulary).
+        Action("label_account", 1, on_content=False, restriction=True, duration="optional"),
         Action("demote", 2, on_content=True, restriction=True, duration="optional"),
         Action("restrict_interactions", 3, on_content=True, restriction=True, duration="optional"),
         Action("age_restrict", 4, on_content=True, restriction=True, duration="optional"),
@@ -221,6 +224,9 @@ ACTIONS: dict[str, Action] = {
         Action("terminate", 10, on_content=False, restriction=True, duration="none"),
     )
 }
+
+# The labels `label_account` puts on an account (the verdict's `label`).
+ACCOUNT_LABELS = ("automated", "coordinated")
 
 # Content restrictions that hide the post from everyone but its author.
 HIDING = frozenset({"disable", "remove"})

@@ -299,6 +299,8 @@ class Effect:
 
 EFFECTS: dict[str, Effect] = {
     "label": Effect(visibility="DECISION_VISIBILITY_CONTENT_LABELLED"),
+    # A label on the account, shown with each of its posts: the account's content is labelled.
+    "label_account": Effect(visibility="DECISION_VISIBILITY_CONTENT_LABELLED"),
     "demote": Effect(visibility="DECISION_VISIBILITY_CONTENT_DEMOTED"),
     "restrict_interactions": Effect(
         visibility="DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED"
@@ -330,8 +332,14 @@ _STANDARD_SOURCE = {
     "order from an authority or a report from another server).",
     SOURCE_VOLUNTARY: "The decision was taken on the provider's own initiative.",
 }
+_ACCOUNT_LABEL_WORDS = {
+    "automated": "Automated account",
+    "coordinated": "Part of a coordinated group",
+}
 _STANDARD_MEASURE = {
     "label": "A label or content warning was added to the post.",
+    "label_account": "A label was added to the account; it is shown with the account and its "
+    "posts to the users who choose to see it.",
     "demote": "The post was removed from recommendations and trends.",
     "restrict_interactions": "Replies, boosts and quotes of the post were restricted.",
     "age_restrict": "The post was restricted to adults.",
@@ -438,6 +446,8 @@ def _facts(d: DecisionFields) -> str:
     label = scrub(d.label).strip()
     if d.action == "label" and label:
         parts.append(f'Label shown: "{label}".')
+    if d.action == "label_account" and label:
+        parts.append(f'Label shown: "{_ACCOUNT_LABEL_WORDS.get(label, label)}".')
     facts = scrub(d.facts).strip()
     if facts:
         parts.append(facts)

@@ -12,6 +12,9 @@ With `authorized_fetch` on, every fetch but the instance actor's must be signed 
 otherwise); an unsigned actor fetch gets the bare actor (id, inbox, key) so servers can
 still verify signatures, as Mastodon's secure mode does. A post gone from the database answers
 404 (deleted rows leave no trace to tell "deleted" from "never existed").
+
+Community notes written here are served at `/notes/{id}` to ActivityPub requests only (the web
+app has the page at the same address); see FEDERATION.md.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from parvis.domain.activitypub.vocabulary import wants_activity_json
 from parvis.domain.errors import DomainError, Forbidden, NotFound, Unauthorized
 from parvis.domain.ids import parse_id
 from parvis.federation.discovery import error_response, json_response, read, runtime, write
-from parvis.services import actors, remote_actors
+from parvis.services import actors, notes_federation, remote_actors
 from parvis.services.context import Work
 from parvis.services.fetching import FetchError
 
@@ -343,6 +346,24 @@ async def quote_authorization(request: Request) -> Response:
     return await answer(request, build, html=None)
 
 
+# -- community notes (Parvis extension) ---------------------------------------------------------
+
+
+async def community_note(request: Request) -> Response:
+    """A note written here, as a CommunityNote, at its URI (`/notes/{id}`); ActivityPub
+    requests only (an ActivityRoute): browsers go on to the web app's page. Only signed fetches
+    (servers) are told who wrote it."""
+    try:
+        note_id = _status_id(request)
+    except NotFound as exc:
+        return error_response(exc)
+
+    def build(work: Work, viewer: int | None) -> JSON:
+        return notes_federation.note_document(work, note_id, signed=viewer is not None)
+
+    return await answer(request, build, html=None)
+
+
 routes: list[BaseRoute] = [
     Route("/actor", instance_actor, methods=["GET"]),
     Route("/actor/outbox", instance_outbox, methods=["GET"]),
@@ -361,4 +382,5 @@ routes: list[BaseRoute] = [
     # JSON at the web addresses too, for ActivityPub requests only (see the module docstring).
     ActivityRoute("/@{username}", actor, methods=["GET"]),
     ActivityRoute("/@{username}/{id}", status, methods=["GET"]),
+    ActivityRoute("/notes/{id}", community_note, methods=["GET"]),
 ]

@@ -52,6 +52,8 @@ class HueyQueue:
             ("prune_feed_log", crontab(minute="37", hour="4")),
             # Community notes: rescored when a rating or note changed (warm-started).
             ("score_notes", crontab(minute="*/15")),
+            # Label signals (automation, coordination) for the moderators.
+            ("detect_labels", crontab(minute="23")),
         ):
             huey.periodic_task(schedule, name=f"parvis.periodic.{kind}")(self._periodic(kind))
         # Statements of reasons to the DSA Transparency Database, when PARVIS_TDB_ENDPOINT is

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from parvis.jobs import deliver, inbound, mail, remote_media
+from parvis.jobs import deliver, inbound, labels, mail, notes_federation, remote_media
 from parvis.services import (
     fanout,
     feeds,
@@ -117,8 +117,9 @@ RETRIES: dict[str, int] = {
     "mail_notice_decision": 5,
 }
 
-# Federation: each module declares its own kinds (jobs/deliver.py, jobs/inbound.py).
-for _module in (deliver, inbound, remote_media):
+# Federation: each module declares its own kinds (jobs/deliver.py, jobs/inbound.py,
+# jobs/notes_federation.py); so does the label detection run (jobs/labels.py).
+for _module in (deliver, inbound, remote_media, labels, notes_federation):
     JOBS.update(_module.JOBS)
     OUTBOUND.update(_module.OUTBOUND)
     RETRIES.update(_module.RETRIES)

@@ -2,6 +2,7 @@
 
 `apply` is what timelines (and notifications, threads, single statuses) call: `hide` filters
 drop the status, `warn`/`blur` keep it with the matches carried to the `filtered` attribute.
+The viewer's label choices (services/labels.py) apply there too, as filters the server makes.
 The viewer's own statuses are never filtered.
 """
 
@@ -26,6 +27,7 @@ from parvis.domain.filters import (
     searchable_text,
 )
 from parvis.domain.models import Notification, Status
+from parvis.services import labels
 from parvis.services.context import Work
 
 MAX_FILTERS = 100  # per account
@@ -65,12 +67,13 @@ def apply(
 ) -> tuple[list[Status], Results]:
     """(statuses kept, filter results by status id: the status and, for a boost, its original)."""
     m = matcher(work, viewer_id, context)
-    if not m:
+    marked = labels.marks(work, viewer_id, context, statuses)
+    if not m and not marked:
         return list(statuses), {}
     kept: list[Status] = []
     results: Results = {}
     for status in statuses:
-        found = match_status(m, viewer_id, status)
+        found = match_status(m, viewer_id, status) + marked.get(status.id, ())
         if found and hides(found):
             continue
         kept.append(status)
@@ -90,12 +93,18 @@ def apply_to_notifications(
     if blocked:
         notifications = [n for n in notifications if n.account.domain not in blocked]
     m = matcher(work, viewer_id, "notifications")
-    if not m:
+    with_status = [n.status for n in notifications if n.status is not None]
+    marked = labels.marks(work, viewer_id, "notifications", with_status)
+    if not m and not marked:
         return list(notifications), {}
     kept: list[Notification] = []
     results: Results = {}
     for n in notifications:
-        found = match_status(m, viewer_id, n.status) if n.status is not None else ()
+        found = (
+            match_status(m, viewer_id, n.status) + marked.get(n.status.id, ())
+            if n.status is not None
+            else ()
+        )
         if found and hides(found):
             continue
         kept.append(n)

@@ -9,7 +9,8 @@ Two phases, so no transaction is held while another server answers:
 2. `apply` applies the activity in one write unit, which also marks the inbox row done.
 
 The handlers live in `inbound_notes` (posts, boosts, votes) and `inbound_social` (follows,
-blocks, likes, undo, deletions, reports, moves). An activity from a domain the operator
+blocks, likes, undo, deletions, reports, moves); community notes and their ratings in
+`notes_federation`. An activity from a domain the operator
 suspended after it arrived is dropped unapplied.
 """
 
@@ -23,7 +24,13 @@ from typing import Any
 from parvis.domain.activitypub import parse
 from parvis.domain.errors import Forbidden, NotFound
 from parvis.domain.models import Account
-from parvis.services import domain_policy, inbound_notes, inbound_social, remote_actors
+from parvis.services import (
+    domain_policy,
+    inbound_notes,
+    inbound_social,
+    notes_federation,
+    remote_actors,
+)
 from parvis.services.context import Work
 from parvis.services.domain_policy import Policy
 from parvis.services.fetching import FetchError
@@ -191,6 +198,9 @@ def apply(work: Work, activity: parse.Activity, prepared: Prepared, policy: Poli
     kind = activity.type
     if actor.suspended and kind not in ("Delete", "Undo"):
         return "ignored: the actor is suspended here"
+    noted = notes_federation.receive(work, activity, prepared.obj, actor)  # community notes
+    if noted is not None:
+        return noted
     if kind in ("Create", "Update"):
         return _create_or_update(work, activity, prepared, actor, policy)
     if kind == "Announce":

@@ -171,6 +171,10 @@ ACTION_WORDS: dict[str, tuple[str, str]] = {
         "Une étiquette ou un avertissement sur le message",
         "A label or content warning on the post",
     ),
+    "label_account": (
+        "Une étiquette sur le compte (compte automatisé, ou membre d’un groupe coordonné)",
+        "A label on the account (automated, or part of a coordinated group)",
+    ),
     "demote": (
         "Exclu des recommandations et des tendances",
         "Left out of recommendations and trends",

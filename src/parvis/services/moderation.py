@@ -228,6 +228,7 @@ class Verdict:
     label: str = ""
     misuse: str = ""  # DSA art. 23 reason for a warning or suspension
     facts: str = ""  # default: a standard sentence from the case
+    automated_detection: bool = False  # an automated detector found it (a label signal)
 
 
 def _current_rule_version(work: Work, rule_id: str) -> int | None:
@@ -278,6 +279,8 @@ def _verdict_errors(work: Work, case: CaseRow, verdict: Verdict) -> list[str]:
             errors.append("territorial_scope: one or more EU/EEA country codes (e.g. FR, DE)")
     if verdict.action == "label" and not verdict.label.strip():
         errors.append("label: the words shown over the post")
+    if verdict.action == "label_account" and verdict.label not in vocab.ACCOUNT_LABELS:
+        errors.append(f"label: one of {', '.join(vocab.ACCOUNT_LABELS)}")
     if verdict.misuse and verdict.misuse not in vocab.MISUSE:
         errors.append(f"misuse: one of {', '.join(vocab.MISUSE)}")
     return errors
@@ -368,7 +371,7 @@ def decide(work: Work, moderator_id: int | None, case_id: int, verdict: Verdict)
         ends_at=now + verdict.duration if verdict.duration is not None else None,
         source_type=source,
         source_identity="",
-        automated_detection=False,
+        automated_detection=verdict.automated_detection,
         automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
         moderator_id=me,
         misuse=verdict.misuse,

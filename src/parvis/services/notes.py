@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import math
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -110,6 +110,11 @@ def eligibility(work: Work, account_id: int | None) -> Eligibility:
             )
         )
     return Eligibility(tuple(problems), ready if now < ready else None)
+
+
+def in_good_standing(work: Work, account_id: int) -> bool:
+    """No moderation decision bars the account (the rule above; remote raters too)."""
+    return not _standing_problem(work, account_id, work.now())
 
 
 def _standing_problem(work: Work, account_id: int, now: datetime) -> bool:
@@ -230,6 +235,7 @@ def write(work: Work, author_id: int | None, status_id: int, draft: Draft) -> No
         latest_status_at=None,
     )
     work.store.notes.insert(row)
+    work.later("federate_note_created", note_id=note_id)  # to Parvis servers (FEDERATION.md)
     return row
 
 
@@ -268,15 +274,20 @@ def rate(
         >= work.settings.note_ratings_per_day
     ):
         raise RateLimited(f"At most {work.settings.note_ratings_per_day} ratings a day")
-    return work.store.notes.rate(note_id, rater_id, level.value, tuple(dict.fromkeys(tags)), now)
+    found = work.store.notes.rate(note_id, rater_id, level.value, tuple(dict.fromkeys(tags)), now)
+    work.later("federate_note_rated", note_id=note_id, rater_id=rater_id)
+    return found
 
 
 def unrate(work: Work, rater_id: int | None, note_id: int) -> None:
     if rater_id is None:
         raise Forbidden("Sign in to rate community notes.")
     _note_for(work, rater_id, note_id)
-    if not work.store.notes.unrate(note_id, rater_id):
+    previous = work.store.notes.rating(note_id, rater_id)
+    if previous is None or not work.store.notes.unrate(note_id, rater_id):
         raise NotFound("You have not rated this note")
+    rated_at = previous.updated_at.isoformat()  # names the rating the Undo withdraws
+    work.later("federate_note_unrated", note_id=note_id, rater_id=rater_id, rated_at=rated_at)
 
 
 def delete(work: Work, account_id: int | None, note_id: int) -> None:
@@ -287,6 +298,12 @@ def delete(work: Work, account_id: int | None, note_id: int) -> None:
     if note.author_id != account_id:
         raise Forbidden("Only the note's author can delete it")
     work.store.notes.delete(note_id)
+    work.later(
+        "federate_note_deleted",
+        note_uri=note.uri,
+        author_id=note.author_id,
+        status_id=note.status_id,
+    )
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -372,10 +389,16 @@ def history(work: Work, viewer_id: int | None, note_id: int) -> list[StatusChang
 def participant_id(work: Work, account_id: int) -> str:
     """The public files' pseudonym of an account: stable, not reversible without the server's
     secret, and different from one server to another."""
-    digest = hmac.new(
-        work.settings.signing_key(), f"notes-participant:{account_id}".encode(), hashlib.sha256
-    )
-    return digest.hexdigest().upper()
+    return participant_ids(work, [account_id])[account_id]
+
+
+def participant_ids(work: Work, account_ids: Iterable[int]) -> dict[int, str]:
+    """`participant_id` of many accounts (the secret read once)."""
+    key = work.settings.signing_key()
+    return {
+        a: hmac.new(key, f"notes-participant:{a}".encode(), hashlib.sha256).hexdigest().upper()
+        for a in set(account_ids)
+    }
 
 
 # -- scoring -----------------------------------------------------------------------------------
@@ -444,9 +467,7 @@ def _ratings(found: ScorerInput, notes: dict[int, bool]) -> Ratings:
         rater_ids=raters.astype(np.str_),
         rater=np.searchsorted(raters, np.array(found.rater_ids, dtype=np.int64)).astype(np.int64),
         note=np.searchsorted(note_ids, np.array(found.note_ids, dtype=np.int64)).astype(np.int64),
-        value=np.array(
-            [Helpfulness(h).value_in_model for h in found.helpfulness], dtype=np.float64
-        ),
+        value=np.array(found.values, dtype=np.float64),
     )
 
 

@@ -58,6 +58,16 @@ LABELS = (
 )
 
 
+E2E_MESSAGES = (
+    "<strong>End-to-end encrypted messages</strong>: only the public keys of your devices "
+    "(their secret keys never leave them) and your messages as ciphertext that the server "
+    "cannot decrypt: it has no key to them. The server does see, and keeps with the messages, "
+    "who is in each conversation, who sent each message from which device, when, its size "
+    "(rounded up to 256 bytes) and when each device collected it; no read receipts. A device "
+    "you revoke receives nothing more. (Mastodon direct posts are not these: see below.)"
+)
+
+
 def default_privacy_policy(settings: Settings) -> str:
     """What Parvis stores, stated plainly (HTML); operators replace it with `privacy_policy`."""
     where = html.escape(f"{settings.title} ({settings.domain})")
@@ -75,6 +85,7 @@ def default_privacy_policy(settings: Settings) -> str:
         _ranked_feeds(settings),
         _community_notes(settings),
         LABELS,
+        E2E_MESSAGES,
         "<strong>Sign-ins</strong>: the apps you authorized and their access tokens, stored "
         "as hashes, with when each was created and last used.",
         "<strong>Network addresses</strong>: the database stores no IP address; rate limits "
@@ -89,9 +100,10 @@ def default_privacy_policy(settings: Settings) -> str:
         f"<p>What {where} keeps about you:</p>\n<ul>\n"
         + "".join(f"<li>{item}</li>\n" for item in items)
         + "</ul>\n<p>Public and unlisted posts can be read by anyone; followers-only posts by "
-        "your followers; direct messages by the people they mention. Posts and messages are not "
-        "encrypted on the server: its operators can read them. Your bookmarks, private notes "
-        "and muted conversations are shown to you only.</p>\n" + contact
+        "your followers; direct posts by the people they mention. Posts, direct ones included, "
+        "are not encrypted on the server: its operators can read them (end-to-end encrypted "
+        "messages, above, are the exception). Your bookmarks, private notes and muted "
+        "conversations are shown to you only.</p>\n" + contact
     )
 
 

@@ -10,8 +10,9 @@ disabled (Parvis does not locate readers: the operator's proxy applies it; docs/
 Removed posts are kept, hidden, so that a reversed decision restores them exactly.
 
 Accounts: `suspend` (with an end) and `terminate` suspend the account (its tokens are revoked);
-`warn` restricts nothing. A reversal or the end of a restriction recomputes what remains in
-force from the other decisions on the same subject.
+`warn` restricts nothing; `label_account` puts its label ("automated", "coordinated") on the
+account (account_labels) for as long as a decision keeps it there. A reversal or the end of a
+restriction recomputes what remains in force from the other decisions on the same subject.
 """
 
 from __future__ import annotations
@@ -93,10 +94,33 @@ def _suspended_by_decision(work: Work, account_id: int) -> bool:
     )
 
 
+def refresh_labels(work: Work, account_id: int) -> None:
+    """Sets the account's labels from the `label_account` decisions in force (the latest for
+    each label), and lifts those no decision keeps any more (reversed, or ended)."""
+    now = work.now()
+    keeping: dict[str, DecisionRow] = {}
+    for d in work.store.decisions.of_account(account_id, 500):
+        labelling = d.action == "label_account" and d.subject_type == "account"
+        if (
+            labelling
+            and _in_force(d, now)
+            and (d.label not in keeping or d.id > keeping[d.label].id)
+        ):
+            keeping[d.label] = d
+    store = work.store.labels
+    current = {row.label for row in store.labels_of([account_id]).get(account_id, [])}
+    for label in current - set(keeping):
+        store.remove_label(account_id, label)
+    for label, d in keeping.items():
+        store.put_label(account_id, label, decision_id=d.id, since=d.starts_at, until=d.ends_at)
+
+
 def apply(work: Work, decision: DecisionRow) -> None:
     """Puts a new decision into effect."""
     if decision.action in ACCOUNT_RESTRICTIONS and decision.account_id is not None:
         refresh_account(work, decision.account_id)
+    elif decision.action == "label_account" and decision.account_id is not None:
+        refresh_labels(work, decision.account_id)
     elif vocab.ACTIONS[decision.action].on_content and decision.status_id is not None:
         refresh_status(work, decision.status_id)
 
@@ -115,5 +139,8 @@ def expire(work: Work) -> int:
         ended += 1
     for account_id in work.store.accounts.suspensions_ended(now):
         refresh_account(work, account_id)
+        ended += 1
+    for account_id in work.store.labels.ended(now):
+        refresh_labels(work, account_id)
         ended += 1
     return ended

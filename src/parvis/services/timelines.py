@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from typing import TypedDict
 
 from parvis.domain.errors import NotFound
-from parvis.domain.models import Status, ViewerFlags
+from parvis.domain.models import ShownNote, Status, ViewerFlags
 from parvis.domain.visibility import Visibility, may_see
-from parvis.services import filters, polls
+from parvis.services import filters, notes, polls
 from parvis.services.context import Work
 from parvis.services.lists import owned as owned_list
 from parvis.services.posting import visible_status
@@ -126,9 +126,26 @@ def _flag_ids(statuses: Sequence[Status]) -> list[int]:
 
 
 def flags_for(work: Work, viewer_id: int | None, statuses: Sequence[Status]) -> ViewerFlags:
-    """What the viewer did to these statuses: marks (favourited, bookmarked…) and poll votes."""
+    """What the viewer did to these statuses: marks (favourited, bookmarked…) and poll votes;
+    and the community notes shown on them (one query for the page)."""
     flags = work.store.interactions.flags(viewer_id, _flag_ids(statuses))
-    return polls.with_votes(work, viewer_id, statuses, flags)
+    flags = polls.with_votes(work, viewer_id, statuses, flags)
+    return _with_notes(work, statuses, flags)
+
+
+def _with_notes(work: Work, statuses: Sequence[Status], flags: ViewerFlags) -> ViewerFlags:
+    ids = _flag_ids(statuses)
+    ids += [s.quote.quoted_status.id for s in statuses if s.quote and s.quote.quoted_status]
+    shown = notes.shown_on(work, ids) if ids else {}
+    if not shown:
+        return flags
+    return replace(
+        flags,
+        notes={
+            status_id: ShownNote(n.id, n.summary, n.sources, n.rating_status)
+            for status_id, n in shown.items()
+        },
+    )
 
 
 def _ordered(ids: list[int], paging: Paging) -> list[int]:

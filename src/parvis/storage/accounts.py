@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
+from parvis.domain.labels.vocabulary import CONFIRMED
 from parvis.domain.models import Account, ProfileField, User
 from parvis.domain.visibility import Visibility
 from parvis.storage.sql import clamped_add
-from parvis.storage.tables import accounts, media_attachments, users
+from parvis.storage.tables import account_labels, accounts, media_attachments, users
 
 
 def acct_key(username: str, domain: str | None) -> str:
@@ -23,8 +24,19 @@ def acct_key(username: str, domain: str | None) -> str:
 
 _avatar = media_attachments.alias("avatar")
 _header = media_attachments.alias("header")
+# The labels in force on the account (rows exist only while a decision keeps them: see
+# services/restrictions.py), one indexed lookup each, so every read path has them at no cost.
+_LABELS = [
+    exists()
+    .where(account_labels.c.account_id == accounts.c.id, account_labels.c.label == name)
+    .label(f"label_{name}")
+    for name in CONFIRMED
+]
 _ACCOUNT_SELECT = select(
-    accounts, _avatar.c.file_key.label("avatar_key"), _header.c.file_key.label("header_key")
+    accounts,
+    _avatar.c.file_key.label("avatar_key"),
+    _header.c.file_key.label("header_key"),
+    *_LABELS,
 ).select_from(
     accounts.outerjoin(_avatar, _avatar.c.id == accounts.c.avatar_media_id).outerjoin(
         _header, _header.c.id == accounts.c.header_media_id
@@ -67,6 +79,7 @@ def account_from_row(r: RowMapping) -> Account:
         suspended_until=r.get("suspended_until"),
         notices_suspended_until=r.get("notices_suspended_until"),
         moved_to_account_id=r.get("moved_to_account_id"),
+        labels=tuple(name for name in CONFIRMED if r.get(f"label_{name}")),
     )
 
 

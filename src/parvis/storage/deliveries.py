@@ -346,6 +346,25 @@ class DeliveryStore:
         if not result.rowcount:
             insert_ignoring_duplicates(self.conn, _h, [{"host": row.host, **values}])
 
+    def software(self, hosts: Iterable[str]) -> dict[str, str]:
+        """The software each of these hosts runs, as its NodeInfo names it, where known."""
+        wanted = list(set(hosts))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(_h.c.host, _h.c.software).where(_h.c.host.in_(wanted), _h.c.software != "")
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def set_software(self, host: str, software: str) -> None:
+        result = self.conn.execute(update(_h).where(_h.c.host == host).values(software=software))
+        if not result.rowcount:
+            insert_ignoring_duplicates(
+                self.conn,
+                _h,
+                [{"host": host, "consecutive_failures": 0, "software": software}],
+            )
+
     def unhealthy_hosts(self, now: datetime, limit: int = 200) -> list[HostRow]:
         """Hosts that are dead, whose circuit is open, or that are failing now."""
         rows = self.conn.execute(

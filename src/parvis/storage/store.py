@@ -23,9 +23,11 @@ from parvis.storage.feeds import FeedStore, SqlFeedStore
 from parvis.storage.filters import FilterStore
 from parvis.storage.inbox import InboxStore
 from parvis.storage.interactions import InteractionStore
+from parvis.storage.labels import LabelStore
 from parvis.storage.lists import ListStore
 from parvis.storage.markers import MarkerStore
 from parvis.storage.media import MediaStore
+from parvis.storage.messaging import MessagingStore
 from parvis.storage.moderation import CaseStore, DecisionStore
 from parvis.storage.notes import NoteStore
 from parvis.storage.notices import NoticeStore
@@ -231,6 +233,16 @@ class Store:
     @cached_property
     def deliveries(self) -> DeliveryStore:
         return DeliveryStore(self.conn)
+
+    # Labels for automation and coordination (issue 8)
+    @cached_property
+    def labels(self) -> LabelStore:
+        return LabelStore(self.conn)
+
+    # End-to-end encrypted messages (issue 9)
+    @cached_property
+    def messaging(self) -> MessagingStore:
+        return MessagingStore(self.conn)
 
 
 class Stores:

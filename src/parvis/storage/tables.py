@@ -1331,3 +1331,85 @@ label_preferences = Table(
     Column("label", String(16), primary_key=True),
     Column("action", String(8), nullable=False),
 )
+
+
+# -- 0014 end-to-end encrypted messages (issue 9) ----------------------------------------------
+
+# A device of an account: the public halves of its Ed25519 identity key and X25519 agreement
+# key, with its signature over them (docs/messaging.md). `created_at` is the time the device
+# signed (whole seconds); `label` is shown to the owner only. Revoked devices stay, so that
+# what they sent can still be verified.
+e2e_devices = Table(
+    "e2e_devices",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _account_fk(),
+    Column("identity_key", LargeBinary(32), nullable=False, unique=True),
+    Column("agreement_key", LargeBinary(32), nullable=False),
+    Column("signature", LargeBinary(64), nullable=False),
+    Column("label", String(64), nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+)
+
+# A conversation: a fixed set of local accounts. `pair_key` ("low:high" account ids) makes a
+# one-to-one conversation unique; `activity_id` (its id, then its latest message's) orders the
+# list.
+e2e_conversations = Table(
+    "e2e_conversations",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    _set_null_fk("created_by", "accounts", index=False),
+    Column("pair_key", String(41), nullable=True, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("activity_id", ID, nullable=False, index=True),
+)
+
+e2e_participants = Table(
+    "e2e_participants",
+    metadata,
+    Column(
+        "conversation_id",
+        ID,
+        ForeignKey("e2e_conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_e2e_participants_account_id", e2e_participants.c.account_id)
+
+# A message: its envelope (nonce, signature, the key sealed to each device, ciphertext; see
+# parvis.domain.messaging.Envelope.pack), never any plaintext.
+e2e_messages = Table(
+    "e2e_messages",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column(
+        "conversation_id",
+        ID,
+        ForeignKey("e2e_conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    _account_fk("sender_account_id"),
+    Column(
+        "sender_device_id",
+        ID,
+        ForeignKey("e2e_devices.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", TS, nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+)
+
+# Each device's queue: a row per message sealed to it (the sender's own device excepted),
+# `fetched_at` set when the device acknowledges it.
+e2e_deliveries = Table(
+    "e2e_deliveries",
+    metadata,
+    Column("device_id", ID, ForeignKey("e2e_devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("message_id", ID, ForeignKey("e2e_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("fetched_at", TS, nullable=True),
+)
+Index("ix_e2e_deliveries_message_id", e2e_deliveries.c.message_id)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -91,8 +92,24 @@ def environment(locale: str) -> Environment:
     translations = i18n.translations(locale)
     env.extend(constant_gettext=translations.gettext)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(version=__version__, account_avatar=account_avatar, media_url=media_url)
+    env.globals.update(
+        version=__version__,
+        account_avatar=account_avatar,
+        media_url=media_url,
+        link_host=link_host,
+    )
     return env
+
+
+def link_host(url: str) -> str:
+    """The host name a user-given link is shown by (a community note's sources), `www.`
+    dropped: never the user part of the URL, which could pose as another site
+    (https://trusted.example@other.example/ shows other.example)."""
+    try:
+        name = urlsplit(url).hostname or ""
+    except ValueError:
+        name = ""
+    return name.removeprefix("www.") or url[:60]
 
 
 def media_url(key: str | None) -> str:

@@ -15,9 +15,11 @@ from parvis.web.views import (
     decisions,
     feeds,
     filters,
+    labels,
     lists,
     marks,
     moderation,
+    notes,
     notifications,
     portability,
     posts,
@@ -39,10 +41,12 @@ def web_routes() -> list[BaseRoute]:
         *app_shell.routes,
         *timelines.routes,
         *feeds.routes,  # before settings: /settings/feeds
+        *labels.routes,  # before settings and moderation: /settings/labels, /moderation/signals
         *profiles.routes,  # before posts: `/@name/media` is not a post
         *notifications.routes,
         *search.routes,
         *marks.routes,
+        *notes.routes,
         *posts.routes,
         *reports.routes,
         *decisions.routes,  # before settings: /settings/reports, /settings/moderation

@@ -29,6 +29,8 @@ TOOT = "http://joinmastodon.org/ns#"
 SCHEMA = "http://schema.org#"
 GTS = "https://gotosocial.org/ns#"
 FEP_044F = "https://w3id.org/fep/044f#"
+# Parvis's own terms (community notes: domain/activitypub/notes.py), defined inline too.
+PARVIS = "https://parvis.social/ns#"
 
 _ID = "@id"
 _TYPE = "@type"

@@ -502,6 +502,30 @@ def _number(x: float) -> str:
     return "" if math.isnan(x) else repr(round(x, 9))
 
 
+def number(x: float | None) -> str:
+    """A parameter as the files write it: 9 decimals, empty outside the fit (None or NaN)."""
+    return "" if x is None else _number(x)
+
+
+def scored_note_row(
+    note_id: int, intercept: float | None, factor: float | None, status: str, num_ratings: int
+) -> list[str | int]:
+    """One row of scored_notes.tsv (SCORED_NOTES_COLUMNS): core and final status are the same,
+    there is only the core model."""
+    return [note_id, number(intercept), number(factor), status, status, num_ratings]
+
+
+def helpfulness_row(
+    rater: str,
+    intercept: float | None,
+    factor: float | None,
+    helpfulness: float | None,
+    num_ratings: int,
+) -> list[str | int]:
+    """One row of helpfulness_scores.tsv (HELPFULNESS_COLUMNS)."""
+    return [rater, number(intercept), number(factor), number(helpfulness), num_ratings]
+
+
 def _write(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
     """One TSV file: the header, then the rows."""
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -520,7 +544,7 @@ def write_results(
         directory / "scored_notes.tsv",
         SCORED_NOTES_COLUMNS,
         (
-            [nid, _number(i), _number(f), s.value, s.value, c]
+            scored_note_row(nid, i, f, s.value, c)
             for nid, i, f, s, c in zip(
                 notes.ids.tolist(),
                 notes.intercept.tolist(),
@@ -535,7 +559,7 @@ def write_results(
         directory / "helpfulness_scores.tsv",
         HELPFULNESS_COLUMNS,
         (
-            [rid, _number(i), _number(f), _number(h), c]
+            helpfulness_row(rid, i, f, h, c)
             for rid, i, f, h, c in zip(
                 raters.ids.tolist(),
                 raters.intercept.tolist(),

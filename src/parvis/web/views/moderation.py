@@ -253,7 +253,12 @@ def _render_case(
         if page.detail
         else ("status" if page.status is not None else "account")
     )
-    actions = [a for a in vocab.ACTIONS.values() if subject_type == "status" or not a.on_content]
+    # Account labels are confirmed from the label signals (/moderation/signals), not here.
+    actions = [
+        a
+        for a in vocab.ACTIONS.values()
+        if (subject_type == "status" or not a.on_content) and a.key != "label_account"
+    ]
     found = errors or []
     return _page(
         request,

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from parvis.domain.errors import DomainError, NotFound
 from parvis.domain.ids import parse_id
 from parvis.domain.models import Account, Relationship
-from parvis.services import accounts, social, timelines
+from parvis.services import accounts, labels, social, timelines
 from parvis.services.context import Work
 from parvis.services.timelines import Paging, StatusPage
 from parvis.web.pages import (
@@ -70,7 +70,9 @@ async def _posts(request: Request, tab: str) -> Response:
     acct = request.path_params["username"]
     first_page = page.max_id is None and page.min_id is None
 
-    def load(work: Work) -> tuple[Profile, StatusPage | None, StatusPage]:
+    def load(
+        work: Work,
+    ) -> tuple[Profile, StatusPage | None, StatusPage, list[labels.ShownLabel]]:
         found = _profile(work, viewer, acct)
         aid = found.account.id
         pinned = None
@@ -84,10 +86,10 @@ async def _posts(request: Request, tab: str) -> Response:
             exclude_replies=tab == "posts",
             only_media=tab == "media",
         )
-        return found, pinned, posts
+        return found, pinned, posts, labels.of_account(work, found.account)
 
     try:
-        found, pinned, posts = await read(request, load)
+        found, pinned, posts, shown_labels = await read(request, load)
     except NotFound:
         return render(request, who, "not_found.html", code=404)
     return render(
@@ -99,6 +101,7 @@ async def _posts(request: Request, tab: str) -> Response:
         tab=tab,
         pinned=pinned,
         page=posts,
+        labels=shown_labels,
     )
 
 

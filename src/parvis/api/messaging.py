@@ -1,0 +1,421 @@
+"""/api/parvis/v1/e2e: end-to-end encrypted messages (issue 9; the protocol: docs/messaging.md).
+
+Devices: `POST /devices` (publish a signed record), `GET /devices` (mine, labels and revoked
+ones included), `DELETE /devices/{id}` (revoke), `GET /accounts/{id}/devices` (an account's
+active devices). Conversations: `POST /conversations`, `GET /conversations`,
+`GET /conversations/{id}`, `GET /conversations/{id}/devices` (what a message must be sealed
+to). Messages: `POST /conversations/{id}/messages`, `GET /conversations/{id}/messages`
+(history, Mastodon paging), `GET /devices/{id}/inbox` and `POST /devices/{id}/inbox/ack`.
+
+Reads need `read:statuses`, writes `write:conversations`, like Mastodon's conversations.
+JSON bodies; binary values in standard base64, ids as decimal strings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from parvis.api import auth, schemas
+from parvis.api.auth import RequiredTokenDep
+from parvis.api.deps import ERRORS, RuntimeDep, in_thread, json_response, path_id
+from parvis.api.errors import ApiError
+from parvis.api.pagination import PageDep, link_header
+from parvis.api.params import body_schema, read_params, validate
+from parvis.api.serializers import account_json, ts
+from parvis.config import Settings
+from parvis.domain import messaging as e2e
+from parvis.domain.ids import parse_id
+from parvis.domain.messaging import Device, Message
+from parvis.services import messaging
+from parvis.services.context import Work
+from parvis.services.messaging import ConversationView, MessagePage
+
+router = APIRouter(tags=["e2e messages"], responses=ERRORS)
+BASE = "/api/parvis/v1/e2e"
+READ = "read:statuses"
+WRITE = "write:conversations"
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Identity key already published", "model": schemas.Error}
+}
+Id = str | int  # ids are strings; a number is read too
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class DeviceOut(_Open):
+    id: str
+    account_id: str
+    identity_key: str
+    agreement_key: str
+    created_at: int = Field(description="When the device signed its record (epoch seconds)")
+    signature: str
+    revoked_at: str | None
+
+
+class ConversationOut(_Open):
+    id: str
+    created_at: str
+    last_message_id: str | None
+    participants: list[schemas.Account]
+
+
+class ParticipantDevices(_Open):
+    account: schemas.Account
+    devices: list[DeviceOut]
+
+
+class ConversationDevices(_Open):
+    participants: list[ParticipantDevices]
+
+
+class SealedKey(_Open):
+    device_id: str
+    sealed_key: str
+
+
+class MessageOut(_Open):
+    id: str
+    conversation_id: str
+    sender_account_id: str
+    sender_device_id: str
+    created_at: str
+    nonce: str
+    ciphertext: str
+    keys: list[SealedKey]
+    signature: str
+    sender_device: DeviceOut | None
+
+
+class Acknowledged(_Open):
+    acknowledged: int
+
+
+class DeviceForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    identity_key: str = Field(..., max_length=100, description="Ed25519 public key, base64")
+    agreement_key: str = Field(..., max_length=100, description="X25519 public key, base64")
+    created_at: int = Field(..., description="Seconds since the epoch, as signed")
+    signature: str = Field(..., max_length=200, description="Ed25519 over the device record")
+    label: str = Field("", max_length=200, description="Shown to you only")
+
+
+class ConversationForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    participant_ids: list[Id] = Field(..., min_length=1, max_length=2 * e2e.MAX_PARTICIPANTS)
+
+
+class KeyForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    device_id: Id
+    sealed_key: str = Field(..., max_length=200)
+
+
+class MessageForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sender_device_id: Id
+    nonce: str = Field(..., max_length=100)
+    ciphertext: str = Field(..., max_length=(e2e.MAX_CIPHERTEXT + 2) // 3 * 4)
+    keys: list[KeyForm] = Field(..., max_length=e2e.MAX_KEYS)
+    signature: str = Field(..., max_length=200)
+
+
+class AckForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    up_to_id: Id
+
+
+# -- JSON --------------------------------------------------------------------------------------
+
+
+def device_json(d: Device, *, own: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": str(d.id),
+        "account_id": str(d.account_id),
+        "identity_key": e2e.b64(d.identity_key),
+        "agreement_key": e2e.b64(d.agreement_key),
+        "created_at": int(d.created_at.timestamp()),
+        "signature": e2e.b64(d.signature),
+        "revoked_at": ts(d.revoked_at),
+    }
+    if own:
+        out["label"] = d.label
+    return out
+
+
+def conversation_json(view: ConversationView, settings: Settings) -> dict[str, Any]:
+    c = view.conversation
+    return {
+        "id": str(c.id),
+        "created_at": ts(c.created_at),
+        "last_message_id": str(c.activity_id) if c.activity_id != c.id else None,
+        "participants": [account_json(a, settings) for a in view.participants],
+    }
+
+
+def message_json(m: Message, sender: Device | None) -> dict[str, Any]:
+    env = m.envelope
+    return {
+        "id": str(m.id),
+        "conversation_id": str(m.conversation_id),
+        "sender_account_id": str(m.sender_account_id),
+        "sender_device_id": str(m.sender_device_id),
+        "created_at": ts(m.created_at),
+        "nonce": e2e.b64(env.nonce),
+        "ciphertext": e2e.b64(env.ciphertext),
+        "keys": [{"device_id": str(d), "sealed_key": e2e.b64(k)} for d, k in env.keys],
+        "signature": e2e.b64(env.signature),
+        "sender_device": device_json(sender) if sender else None,
+    }
+
+
+def _messages(page: MessagePage) -> list[dict[str, Any]]:
+    return [message_json(m, page.devices.get(m.sender_device_id)) for m in page.messages]
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    return await read_params(request, include_query=False)
+
+
+# -- devices -----------------------------------------------------------------------------------
+
+
+@router.post(
+    f"{BASE}/devices",
+    response_model=DeviceOut,
+    responses=CONFLICT,
+    openapi_extra=body_schema(DeviceForm),
+)
+async def publish_device(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """Publish this device's signed record (its public keys only); again: the same device."""
+    form = validate(DeviceForm, await _form(request))
+
+    def run(work: Work) -> dict[str, Any]:
+        me = auth.user(work, token, WRITE)
+        device = messaging.publish_device(
+            work,
+            me.account_id,
+            identity_key=form.identity_key,
+            agreement_key=form.agreement_key,
+            created_at=form.created_at,
+            signature=form.signature,
+            label=form.label,
+        )
+        return device_json(device, own=True)
+
+    return json_response(await in_thread(rt.write, run))
+
+
+@router.get(f"{BASE}/devices", response_model=list[DeviceOut])
+def my_devices(rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """Your devices, oldest first, with their labels; revoked ones too."""
+
+    def run(work: Work) -> list[dict[str, Any]]:
+        me = auth.user(work, token, READ)
+        return [device_json(d, own=True) for d in messaging.my_devices(work, me.account_id)]
+
+    return json_response(rt.read(run))
+
+
+@router.delete(f"{BASE}/devices/{{id}}", response_model=DeviceOut)
+def revoke_device(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """Revoke one of your devices: it receives nothing more and its queue is dropped."""
+
+    def run(work: Work) -> dict[str, Any]:
+        me = auth.user(work, token, WRITE)
+        return device_json(messaging.revoke_device(work, me.account_id, path_id(id)), own=True)
+
+    return json_response(rt.write(run))
+
+
+@router.get(f"{BASE}/accounts/{{id}}/devices", response_model=list[DeviceOut])
+def account_devices(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """An account's active devices: verify each record with the account's `uri`."""
+
+    def run(work: Work) -> list[dict[str, Any]]:
+        auth.user(work, token, READ)
+        _account, devices = messaging.account_devices(work, path_id(id))
+        return [device_json(d) for d in devices]
+
+    return json_response(rt.read(run))
+
+
+# -- conversations -----------------------------------------------------------------------------
+
+
+@router.post(
+    f"{BASE}/conversations",
+    response_model=ConversationOut,
+    openapi_extra=body_schema(ConversationForm),
+)
+async def start_conversation(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """A conversation with these accounts (you are added); one-to-one: always the same one."""
+    form = validate(ConversationForm, await _form(request))
+    ids = []
+    for value in form.participant_ids:
+        parsed = parse_id(value if isinstance(value, int) else str(value))
+        if parsed is None:
+            raise ApiError(422, "Validation failed: participant_ids: must hold numeric ids")
+        ids.append(parsed)
+
+    def run(work: Work) -> dict[str, Any]:
+        me = auth.user(work, token, WRITE)
+        return conversation_json(messaging.start(work, me.account_id, ids), work.settings)
+
+    return json_response(await in_thread(rt.write, run))
+
+
+@router.get(f"{BASE}/conversations", response_model=list[ConversationOut])
+def list_conversations(
+    request: Request, rt: RuntimeDep, token: RequiredTokenDep, page: PageDep
+) -> Response:
+    """Your conversations, the latest active first (cursors: `last_message_id`, or the
+    conversation's id before its first message)."""
+
+    def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        me = auth.user(work, token, READ)
+        found = messaging.conversations(work, me.account_id, page)
+        body = [conversation_json(v, work.settings) for v in found]
+        cursors = [v.conversation.activity_id for v in found]
+        return body, link_header(
+            request, cursors[0] if cursors else None, cursors[-1] if cursors else None
+        )
+
+    body, headers = rt.read(run)
+    return json_response(body, headers=headers)
+
+
+@router.get(f"{BASE}/conversations/{{id}}", response_model=ConversationOut)
+def get_conversation(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """One of your conversations (404 for anyone else's)."""
+
+    def run(work: Work) -> dict[str, Any]:
+        me = auth.user(work, token, READ)
+        return conversation_json(
+            messaging.conversation(work, me.account_id, path_id(id)), work.settings
+        )
+
+    return json_response(rt.read(run))
+
+
+@router.get(f"{BASE}/conversations/{{id}}/devices", response_model=ConversationDevices)
+def conversation_devices(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """Every active device of every participant (yours included): seal each message to all."""
+
+    def run(work: Work) -> dict[str, Any]:
+        me = auth.user(work, token, READ)
+        accounts, devices = messaging.conversation_devices(work, me.account_id, path_id(id))
+        return {
+            "participants": [
+                {
+                    "account": account_json(a, work.settings),
+                    "devices": [device_json(d) for d in devices if d.account_id == a.id],
+                }
+                for a in accounts
+            ]
+        }
+
+    return json_response(rt.read(run))
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+@router.post(
+    f"{BASE}/conversations/{{id}}/messages",
+    response_model=MessageOut,
+    openapi_extra=body_schema(MessageForm),
+)
+async def send_message(
+    id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep
+) -> Response:
+    """Send an envelope. A 422 when it does not seal the key to every active device of the
+    conversation lists `missing_device_ids` and `unknown_device_ids`."""
+    conversation_id = path_id(id)
+    form = validate(MessageForm, await _form(request))
+
+    def run(work: Work) -> dict[str, Any]:
+        me = auth.user(work, token, WRITE)
+        message = messaging.send(
+            work,
+            me.account_id,
+            conversation_id,
+            sender_device_id=str(form.sender_device_id),
+            nonce=form.nonce,
+            ciphertext=form.ciphertext,
+            keys=[(str(k.device_id), k.sealed_key) for k in form.keys],
+            signature=form.signature,
+        )
+        return message_json(message, work.store.messaging.device(message.sender_device_id))
+
+    try:
+        return json_response(await in_thread(rt.write, run))
+    except e2e.DevicesNotCovered as exc:  # the lists tell the client what to fetch again
+        body = {
+            "error": exc.message,
+            "missing_device_ids": [str(d) for d in exc.missing],
+            "unknown_device_ids": [str(d) for d in exc.unknown],
+        }
+        return json_response(body, 422)
+
+
+@router.get(f"{BASE}/conversations/{{id}}/messages", response_model=list[MessageOut])
+def conversation_messages(
+    id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep, page: PageDep
+) -> Response:
+    """A conversation's messages, newest first (Mastodon paging by message id)."""
+
+    def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        me = auth.user(work, token, READ)
+        found = messaging.history(work, me.account_id, path_id(id), page)
+        ids = [m.id for m in found.messages]
+        return _messages(found), link_header(
+            request, ids[0] if ids else None, ids[-1] if ids else None
+        )
+
+    body, headers = rt.read(run)
+    return json_response(body, headers=headers)
+
+
+@router.get(f"{BASE}/devices/{{id}}/inbox", response_model=list[MessageOut])
+def device_inbox(
+    id: str,
+    rt: RuntimeDep,
+    token: RequiredTokenDep,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 40,
+) -> Response:
+    """Messages sealed to one of your devices and not yet acknowledged, oldest first (40 by
+    default, at most 100)."""
+
+    def run(work: Work) -> list[dict[str, Any]]:
+        me = auth.user(work, token, READ)
+        return _messages(messaging.inbox(work, me.account_id, path_id(id), min(limit, 100)))
+
+    return json_response(rt.read(run))
+
+
+@router.post(
+    f"{BASE}/devices/{{id}}/inbox/ack",
+    response_model=Acknowledged,
+    openapi_extra=body_schema(AckForm),
+)
+async def acknowledge(
+    id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep
+) -> Response:
+    """Take the device's queued messages up to `up_to_id` (included) off its queue."""
+    device_id = path_id(id)
+    form = validate(AckForm, await _form(request))
+    up_to = parse_id(form.up_to_id if isinstance(form.up_to_id, int) else str(form.up_to_id))
+    if up_to is None:
+        raise ApiError(422, "Validation failed: up_to_id: must be a numeric id")
+
+    def run(work: Work) -> dict[str, int]:
+        me = auth.user(work, token, WRITE)
+        return {"acknowledged": messaging.acknowledge(work, me.account_id, device_id, up_to)}
+
+    return json_response(await in_thread(rt.write, run))

@@ -1,0 +1,288 @@
+"""End-to-end encrypted messages (issue 9, docs/messaging.md): devices publish their public
+keys, conversations are fixed sets of local accounts, messages are envelopes the server checks
+(shape, padding, sender device, signature, one sealed key per active device of the
+conversation) and queues for each device. The server never holds a key that opens a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from parvis.domain import messaging as e2e
+from parvis.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from parvis.domain.ids import new_id, parse_id
+from parvis.domain.messaging import Conversation, Device, Envelope, Message
+from parvis.domain.models import Account
+from parvis.services.context import Work
+from parvis.services.timelines import Paging
+
+NOT_FOUND = "Record not found"
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    conversation: Conversation
+    participants: list[Account]
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    devices: dict[int, Device]  # the sender devices, revoked ones included
+
+
+# -- devices -----------------------------------------------------------------------------------
+
+
+def publish_device(
+    work: Work,
+    account_id: int,
+    *,
+    identity_key: str,
+    agreement_key: str,
+    created_at: int,
+    signature: str,
+    label: str = "",
+) -> Device:
+    """Publish this device's signed record; publishing the same record again is harmless."""
+    account = work.store.accounts.get(account_id)
+    if account is None:
+        raise NotFound(NOT_FOUND)
+    identity = e2e.unb64("identity_key", identity_key, size=e2e.KEY_BYTES)
+    agreement = e2e.unb64("agreement_key", agreement_key, size=e2e.KEY_BYTES)
+    signed = e2e.unb64("signature", signature, size=e2e.SIGNATURE_BYTES)
+    if identity == agreement:
+        raise Invalid("Validation failed: agreement_key: must differ from the identity key")
+    if not 0 <= created_at < 2**40:
+        raise Invalid("Validation failed: created_at: seconds since the epoch")
+    record = e2e.device_record_text(account.uri, identity, agreement, created_at)
+    if not e2e.verify(identity, signed, record):
+        raise Invalid(
+            "Validation failed: signature: does not verify with identity_key over the device "
+            "record (docs/messaging.md)"
+        )
+    made = datetime.fromtimestamp(created_at, UTC)
+    e2e.check_created_at(made, work.now())
+    label = " ".join(label.split())
+    if len(label) > e2e.MAX_LABEL:
+        raise Invalid(f"Validation failed: label: at most {e2e.MAX_LABEL} characters")
+    known = work.store.messaging.devices_of([account_id], active=False)
+    for d in known:
+        if d.identity_key == identity:
+            return _same_device(d, agreement)
+    if sum(1 for d in known if d.active) >= e2e.MAX_DEVICES:
+        raise Invalid(
+            f"Validation failed: this account already has {e2e.MAX_DEVICES} active devices: "
+            "revoke one first"
+        )
+    device = Device(new_id(), account_id, identity, agreement, signed, label, made, None)
+    stored = work.store.messaging.add_device(device)
+    if stored.id != device.id:  # the identity key belongs to another account's device
+        raise Conflict("This identity key is already published: create new keys")
+    return stored
+
+
+def _same_device(device: Device, agreement: bytes) -> Device:
+    if device.agreement_key != agreement:
+        raise Conflict("This identity key is already published with another agreement key")
+    if not device.active:
+        raise Conflict("This device was revoked: create new keys")
+    return device
+
+
+def my_devices(work: Work, account_id: int) -> list[Device]:
+    return work.store.messaging.devices_of([account_id], active=False)
+
+
+def revoke_device(work: Work, account_id: int, device_id: int) -> Device:
+    device = _own_device(work, account_id, device_id)
+    work.store.messaging.revoke(device.id, work.now())
+    revoked = work.store.messaging.device(device.id)
+    assert revoked is not None
+    return revoked
+
+
+def account_devices(work: Work, account_id: int) -> tuple[Account, list[Device]]:
+    """An account's active devices: the records to verify and encrypt to."""
+    account = work.store.accounts.get(account_id)
+    if account is None or account.suspended:
+        raise NotFound(NOT_FOUND)
+    return account, work.store.messaging.devices_of([account_id])
+
+
+def _own_device(work: Work, account_id: int, device_id: int) -> Device:
+    device = work.store.messaging.device(device_id)
+    if device is None or device.account_id != account_id:
+        raise NotFound(NOT_FOUND)
+    return device
+
+
+# -- conversations -----------------------------------------------------------------------------
+
+
+def start(work: Work, account_id: int, participant_ids: Sequence[int]) -> ConversationView:
+    """A conversation between the account and these others (the same one, for one-to-one)."""
+    others = sorted(set(participant_ids) - {account_id})
+    if not others:
+        raise Invalid("Validation failed: participant_ids: name at least one other account")
+    if len(others) + 1 > e2e.MAX_PARTICIPANTS:
+        raise Invalid(
+            f"Validation failed: participant_ids: at most {e2e.MAX_PARTICIPANTS} participants, "
+            "you included"
+        )
+    found = work.store.accounts.get_many([account_id, *others])
+    unknown = [a for a in others if a not in found]
+    if unknown:
+        raise Invalid(
+            "Validation failed: participant_ids: no such account: "
+            + ", ".join(str(a) for a in unknown)
+        )
+    blocked = work.store.social.blocked_with(account_id)
+    for other in others:
+        who = found[other]
+        if not who.local:
+            raise Invalid(
+                f"Validation failed: participant_ids: @{who.acct} is on another server: "
+                "encrypted messages are between accounts of this server for now"
+            )
+        if who.suspended or other in blocked:
+            raise Invalid(
+                f"Validation failed: participant_ids: you cannot start a conversation with "
+                f"@{who.acct}"
+            )
+    members = tuple(sorted([account_id, *others]))
+    pair = e2e.pair_key(*members) if len(members) == 2 else None
+    existing = work.store.messaging.by_pair(pair) if pair else None
+    if existing is None:
+        cid = new_id()
+        made = Conversation(cid, account_id, work.now(), cid, members)
+        existing = work.store.messaging.add_conversation(made, pair)
+        if existing is None and pair is not None:  # made meanwhile by the other person
+            existing = work.store.messaging.by_pair(pair)
+    assert existing is not None
+    return ConversationView(existing, [found[a] for a in existing.participant_ids])
+
+
+def _member_of(work: Work, account_id: int, conversation_id: int) -> Conversation:
+    """The conversation, for a participant; 404 for everyone else (existence not revealed)."""
+    found = work.store.messaging.conversation(conversation_id)
+    if found is None or account_id not in found.participant_ids:
+        raise NotFound(NOT_FOUND)
+    return found
+
+
+def conversation(work: Work, account_id: int, conversation_id: int) -> ConversationView:
+    found = _member_of(work, account_id, conversation_id)
+    return _view(work, [found])[0]
+
+
+def conversations(work: Work, account_id: int, paging: Paging) -> list[ConversationView]:
+    found = work.store.messaging.conversations_of(account_id, **paging.kw())
+    if paging.min_id is not None:
+        found.reverse()
+    return _view(work, found)
+
+
+def _view(work: Work, found: list[Conversation]) -> list[ConversationView]:
+    accounts = work.store.accounts.get_many({a for c in found for a in c.participant_ids})
+    return [
+        ConversationView(c, [accounts[a] for a in c.participant_ids if a in accounts])
+        for c in found
+    ]
+
+
+def conversation_devices(
+    work: Work, account_id: int, conversation_id: int
+) -> tuple[list[Account], list[Device]]:
+    """The participants and every active device of theirs: what a message must be sealed to."""
+    view = conversation(work, account_id, conversation_id)
+    ids = list(view.conversation.participant_ids)
+    return view.participants, work.store.messaging.devices_of(ids)
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+def send(
+    work: Work,
+    account_id: int,
+    conversation_id: int,
+    *,
+    sender_device_id: str,
+    nonce: str,
+    ciphertext: str,
+    keys: Sequence[tuple[str, str]],
+    signature: str,
+) -> Message:
+    """Check an envelope and queue it for every other device of the conversation."""
+    convo = _member_of(work, account_id, conversation_id)
+    store = work.store.messaging
+    sender_id = parse_id(sender_device_id)
+    sender = store.device(sender_id) if sender_id is not None else None
+    if sender is None or sender.account_id != account_id or not sender.active:
+        raise Invalid("Validation failed: sender_device_id: not an active device of yours")
+    envelope = Envelope(
+        e2e.unb64("nonce", nonce, size=e2e.NONCE_BYTES),
+        e2e.unb64("ciphertext", ciphertext, maximum=e2e.MAX_CIPHERTEXT),
+        _sealed_keys(keys),
+        e2e.unb64("signature", signature, size=e2e.SIGNATURE_BYTES),
+    )
+    e2e.check_ciphertext(envelope.ciphertext)
+    others = [a for a in convo.participant_ids if a != account_id]
+    if len(others) == 1 and others[0] in work.store.social.blocked_with(account_id):
+        raise Forbidden("You cannot send messages to this account")
+    active = [d.id for d in store.devices_of(list(convo.participant_ids))]
+    missing, unknown = e2e.coverage(envelope.device_ids(), active)
+    if missing or unknown:
+        raise e2e.DevicesNotCovered(missing, unknown)
+    if not e2e.verify(
+        sender.identity_key, envelope.signature, envelope.signed_text(convo.id, sender.id)
+    ):
+        raise Invalid(
+            "Validation failed: signature: does not verify with the sender device's identity "
+            "key over the envelope (docs/messaging.md)"
+        )
+    message = Message(new_id(), convo.id, account_id, sender.id, work.now(), envelope)
+    store.add_message(message, [d for d in envelope.device_ids() if d != sender.id])
+    return message
+
+
+def _sealed_keys(keys: Sequence[tuple[str, str]]) -> tuple[tuple[int, bytes], ...]:
+    if not keys:
+        raise Invalid("Validation failed: keys: seal the message key to at least one device")
+    if len(keys) > e2e.MAX_KEYS:
+        raise Invalid(f"Validation failed: keys: at most {e2e.MAX_KEYS} devices")
+    out: dict[int, bytes] = {}
+    for i, (device_id, sealed) in enumerate(keys):
+        parsed = parse_id(device_id)
+        if parsed is None:
+            raise Invalid(f"Validation failed: keys.{i}.device_id: must be a numeric id")
+        if parsed in out:
+            raise Invalid(f"Validation failed: keys.{i}.device_id: device {parsed} is twice")
+        out[parsed] = e2e.unb64(f"keys.{i}.sealed_key", sealed, size=e2e.SEALED_KEY_BYTES)
+    return tuple(sorted(out.items()))
+
+
+def history(work: Work, account_id: int, conversation_id: int, paging: Paging) -> MessagePage:
+    convo = _member_of(work, account_id, conversation_id)
+    found = work.store.messaging.messages(convo.id, **paging.kw())
+    if paging.min_id is not None:
+        found.reverse()
+    return _page(work, found)
+
+
+def inbox(work: Work, account_id: int, device_id: int, limit: int) -> MessagePage:
+    """What is queued for one of the account's devices and not yet acknowledged."""
+    device = _own_device(work, account_id, device_id)
+    return _page(work, work.store.messaging.pending(device.id, limit))
+
+
+def acknowledge(work: Work, account_id: int, device_id: int, up_to_id: int) -> int:
+    device = _own_device(work, account_id, device_id)
+    return work.store.messaging.acknowledge(device.id, up_to_id, work.now())
+
+
+def _page(work: Work, found: list[Message]) -> MessagePage:
+    return MessagePage(found, work.store.messaging.devices(m.sender_device_id for m in found))

@@ -1,0 +1,286 @@
+"""End-to-end encrypted messages: devices, conversations, envelopes and each device's queue.
+Nothing here can read a message: the envelopes are stored as the sender sealed them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from parvis.domain.messaging import Conversation, Device, Envelope, Message
+from parvis.storage.sql import insert_ignoring_duplicates
+from parvis.storage.statuses import page
+from parvis.storage.tables import (
+    e2e_conversations,
+    e2e_deliveries,
+    e2e_devices,
+    e2e_messages,
+    e2e_participants,
+)
+
+
+def _device(r: Any) -> Device:
+    return Device(
+        id=r["id"],
+        account_id=r["account_id"],
+        identity_key=bytes(r["identity_key"]),
+        agreement_key=bytes(r["agreement_key"]),
+        signature=bytes(r["signature"]),
+        label=r["label"],
+        created_at=r["created_at"],
+        revoked_at=r["revoked_at"],
+    )
+
+
+def _message(r: Any) -> Message:
+    return Message(
+        id=r["id"],
+        conversation_id=r["conversation_id"],
+        sender_account_id=r["sender_account_id"],
+        sender_device_id=r["sender_device_id"],
+        created_at=r["created_at"],
+        envelope=Envelope.unpack(bytes(r["envelope"])),
+    )
+
+
+class MessagingStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- devices -------------------------------------------------------------------------------
+
+    def add_device(self, device: Device) -> Device:
+        """Store a device; when its identity key is already known, the stored one."""
+        insert_ignoring_duplicates(
+            self.conn,
+            e2e_devices,
+            [
+                {
+                    "id": device.id,
+                    "account_id": device.account_id,
+                    "identity_key": device.identity_key,
+                    "agreement_key": device.agreement_key,
+                    "signature": device.signature,
+                    "label": device.label,
+                    "created_at": device.created_at,
+                    "revoked_at": None,
+                }
+            ],
+        )
+        row = (
+            self.conn.execute(
+                select(e2e_devices).where(e2e_devices.c.identity_key == device.identity_key)
+            )
+            .mappings()
+            .one()
+        )
+        return _device(row)
+
+    def device(self, device_id: int) -> Device | None:
+        row = (
+            self.conn.execute(select(e2e_devices).where(e2e_devices.c.id == device_id))
+            .mappings()
+            .first()
+        )
+        return _device(row) if row else None
+
+    def devices(self, ids: Iterable[int]) -> dict[int, Device]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(e2e_devices).where(e2e_devices.c.id.in_(wanted)))
+        return {r["id"]: _device(r) for r in rows.mappings()}
+
+    def devices_of(self, account_ids: Sequence[int], *, active: bool = True) -> list[Device]:
+        """The accounts' devices, oldest first (active ones only unless `active` is False)."""
+        if not account_ids:
+            return []
+        stmt = select(e2e_devices).where(e2e_devices.c.account_id.in_(list(account_ids)))
+        if active:
+            stmt = stmt.where(e2e_devices.c.revoked_at.is_(None))
+        rows = self.conn.execute(stmt.order_by(e2e_devices.c.id)).mappings()
+        return [_device(r) for r in rows]
+
+    def count_active(self, account_id: int) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(e2e_devices)
+                .where(e2e_devices.c.account_id == account_id, e2e_devices.c.revoked_at.is_(None))
+            ).scalar_one()
+        )
+
+    def revoke(self, device_id: int, now: datetime) -> None:
+        """Mark the device revoked and drop what was still queued for it."""
+        self.conn.execute(
+            update(e2e_devices)
+            .where(e2e_devices.c.id == device_id, e2e_devices.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        self.conn.execute(
+            delete(e2e_deliveries).where(
+                e2e_deliveries.c.device_id == device_id, e2e_deliveries.c.fetched_at.is_(None)
+            )
+        )
+
+    # -- conversations ------------------------------------------------------------------------
+
+    def add_conversation(
+        self, conversation: Conversation, pair_key: str | None
+    ) -> Conversation | None:
+        """Store a conversation and its participants; for a one-to-one conversation that
+        already exists (the same `pair_key`), None."""
+        row = {
+            "id": conversation.id,
+            "created_by": conversation.created_by,
+            "pair_key": pair_key,
+            "created_at": conversation.created_at,
+            "activity_id": conversation.activity_id,
+        }
+        if pair_key is None:
+            self.conn.execute(insert(e2e_conversations).values(**row))
+        else:
+            insert_ignoring_duplicates(self.conn, e2e_conversations, [row])
+            found = self.conn.execute(
+                select(e2e_conversations.c.id).where(e2e_conversations.c.pair_key == pair_key)
+            ).scalar_one()
+            if found != conversation.id:
+                return None
+        self.conn.execute(
+            insert(e2e_participants),
+            [
+                {"conversation_id": conversation.id, "account_id": a}
+                for a in conversation.participant_ids
+            ],
+        )
+        return conversation
+
+    def by_pair(self, pair_key: str) -> Conversation | None:
+        cid = self.conn.execute(
+            select(e2e_conversations.c.id).where(e2e_conversations.c.pair_key == pair_key)
+        ).scalar()
+        return self.conversation(int(cid)) if cid is not None else None
+
+    def conversation(self, conversation_id: int) -> Conversation | None:
+        found = self._conversations([conversation_id])
+        return found[0] if found else None
+
+    def _conversations(self, ids: Sequence[int]) -> list[Conversation]:
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            select(e2e_conversations).where(e2e_conversations.c.id.in_(list(ids)))
+        ).mappings()
+        by_id = {r["id"]: r for r in rows}
+        members: dict[int, list[int]] = {}
+        for cid, account_id in self.conn.execute(
+            select(e2e_participants.c.conversation_id, e2e_participants.c.account_id)
+            .where(e2e_participants.c.conversation_id.in_(list(by_id)))
+            .order_by(e2e_participants.c.account_id)
+        ):
+            members.setdefault(cid, []).append(account_id)
+        return [
+            Conversation(
+                id=r["id"],
+                created_by=r["created_by"],
+                created_at=r["created_at"],
+                activity_id=r["activity_id"],
+                participant_ids=tuple(members.get(r["id"], ())),
+            )
+            for cid in ids
+            if (r := by_id.get(cid)) is not None
+        ]
+
+    def conversations_of(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[Conversation]:
+        """The account's conversations by latest activity (newest first; oldest first with
+        min_id); the cursors are activity ids."""
+        stmt = select(e2e_conversations.c.id).join(
+            e2e_participants,
+            and_(
+                e2e_participants.c.conversation_id == e2e_conversations.c.id,
+                e2e_participants.c.account_id == account_id,
+            ),
+        )
+        stmt = page(
+            stmt,
+            e2e_conversations.c.activity_id,
+            max_id=max_id,
+            since_id=since_id,
+            min_id=min_id,
+            limit=limit,
+        )
+        return self._conversations([r[0] for r in self.conn.execute(stmt)])
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def add_message(self, message: Message, recipient_device_ids: Iterable[int]) -> None:
+        self.conn.execute(
+            insert(e2e_messages).values(
+                id=message.id,
+                conversation_id=message.conversation_id,
+                sender_account_id=message.sender_account_id,
+                sender_device_id=message.sender_device_id,
+                created_at=message.created_at,
+                envelope=message.envelope.pack(),
+            )
+        )
+        queue = [{"device_id": d, "message_id": message.id} for d in recipient_device_ids]
+        if queue:
+            self.conn.execute(insert(e2e_deliveries), queue)
+        self.conn.execute(
+            update(e2e_conversations)
+            .where(
+                e2e_conversations.c.id == message.conversation_id,
+                e2e_conversations.c.activity_id < message.id,
+            )
+            .values(activity_id=message.id)
+        )
+
+    def messages(
+        self,
+        conversation_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        limit: int,
+    ) -> list[Message]:
+        stmt = select(e2e_messages).where(e2e_messages.c.conversation_id == conversation_id)
+        stmt = page(
+            stmt, e2e_messages.c.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit
+        )
+        return [_message(r) for r in self.conn.execute(stmt).mappings()]
+
+    def pending(self, device_id: int, limit: int) -> list[Message]:
+        """Messages queued for the device and not yet acknowledged, oldest first."""
+        stmt = (
+            select(e2e_messages)
+            .join(e2e_deliveries, e2e_deliveries.c.message_id == e2e_messages.c.id)
+            .where(e2e_deliveries.c.device_id == device_id, e2e_deliveries.c.fetched_at.is_(None))
+            .order_by(e2e_messages.c.id)
+            .limit(limit)
+        )
+        return [_message(r) for r in self.conn.execute(stmt).mappings()]
+
+    def acknowledge(self, device_id: int, up_to_id: int, now: datetime) -> int:
+        done = self.conn.execute(
+            update(e2e_deliveries)
+            .where(
+                e2e_deliveries.c.device_id == device_id,
+                e2e_deliveries.c.message_id <= up_to_id,
+                e2e_deliveries.c.fetched_at.is_(None),
+            )
+            .values(fetched_at=now)
+        )
+        return int(done.rowcount or 0)
