@@ -155,15 +155,6 @@ def client(parvis: Parvis) -> Iterator[TestClient]:
         yield c
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests sharing a module's live server (browser and client suites) run on one xdist
-    worker (bin/test passes --dist loadgroup): their story goes on from one test to the next,
-    and the server starts once."""
-    for item in items:
-        if "live_server" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line per distinct skip reason, with its count (instead of one line per test)."""
     reasons: dict[str, int] = {}
