@@ -333,7 +333,7 @@ def _views(work: Work, viewer_id: int | None, notes: list[NoteRow]) -> list[Note
                     note.classification != Classification.NOT_MISLEADING.value,
                     note.intercept,
                     note.factor,
-                    counted.total - sum(counted_outside(counted)),
+                    counted.in_fit,
                 ),
                 counted,
                 note.author_id == viewer_id,
@@ -341,11 +341,6 @@ def _views(work: Work, viewer_id: int | None, notes: list[NoteRow]) -> list[Note
             )
         )
     return views
-
-
-def counted_outside(sides: Sides) -> tuple[int, int, int]:
-    """Ratings by raters outside the fit, per answer."""
-    return sides.helpful[2], sides.somewhat[2], sides.not_helpful[2]
 
 
 def view(work: Work, viewer_id: int | None, note_id: int) -> NoteView:

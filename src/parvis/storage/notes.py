@@ -102,6 +102,11 @@ class Sides:
     def total(self) -> int:
         return sum(self.helpful) + sum(self.somewhat) + sum(self.not_helpful)
 
+    @property
+    def in_fit(self) -> int:
+        """Ratings by raters who are in the latest fit (a side known)."""
+        return self.total - self.helpful[2] - self.somewhat[2] - self.not_helpful[2]
+
 
 @dataclass(frozen=True)
 class ScorerInput:
