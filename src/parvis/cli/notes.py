@@ -180,14 +180,17 @@ def _print_run(scored: Scored, seconds: float) -> None:
     table.add_row("raters", f"{run.raters:,}")
     table.add_row("ratings / fitted", f"{run.ratings:,} / {run.ratings_fitted:,}")
     table.add_row("loss", f"{run.loss:,.4f}")
-    table.add_row(
-        "epochs",
-        f"{run.epochs}"
-        + (" (warm start)" if run.warm_started else "")
-        + ("" if run.converged else " (NOT converged)"),
-    )
+    table.add_row("epochs", _epochs(run.epochs, run.warm_started, run.converged))
     table.add_row("seconds", f"{seconds:.1f}")
     console.print(table)
+
+
+def _epochs(epochs: int, warm_started: bool, converged: bool) -> str:
+    return (
+        f"{epochs}"
+        + (" (warm start)" if warm_started else "")
+        + ("" if converged else " (NOT converged)")
+    )
 
 
 def _score_directory(
@@ -239,12 +242,7 @@ def _score_directory(
     table.add_row("ratings of unknown notes (skipped)", f"{data.skipped_unknown_note:,}")
     table.add_row("repeated ratings replaced by the latest", f"{data.duplicates_replaced:,}")
     table.add_row("loss", f"{result.loss:,.4f}")
-    table.add_row(
-        "epochs",
-        f"{result.epochs}"
-        + (" (warm start)" if result.warm_started else "")
-        + ("" if result.converged else " (NOT converged)"),
-    )
+    table.add_row("epochs", _epochs(result.epochs, result.warm_started, result.converged))
     table.add_row("seconds", f"{time.perf_counter() - started:.1f}")
     console.print(table)
 
