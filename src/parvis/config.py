@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     # How many days the access logs of the web server or proxy in front of Parvis are kept (0:
     # none kept). Stated in the authority register as what cannot be handed over.
     access_log_retention_days: int = Field(0, ge=0, le=3660)
+    # Network addresses: how many days the sign-up and sign-in address of each account is kept,
+    # for the moderators' fight against abuse (0: none is ever stored). Rate limits keep theirs
+    # in memory or Redis for at most 30 minutes whatever this says.
+    ip_retention_days: int = Field(7, ge=0, le=365)
+    # Account deletion: how many days a user has to change their mind. The account is closed at
+    # once (nothing new can be posted, the profile is hidden) and erased when the grace ends.
+    account_deletion_grace_days: int = Field(30, ge=0, le=365)
     # The about page, privacy policy and terms of service (/api/v1/instance/...): plain text,
     # blank lines between paragraphs. Empty: the description, Parvis's own summary of what it
     # keeps, and the rules above. Set `policies_updated` to the day you change any of them.

@@ -143,6 +143,9 @@ users = Table(
     Column("default_sensitive", Boolean, nullable=False, default=False),
     Column("default_language", String(8), nullable=True),
     Column("created_at", TS, nullable=False),
+    # The user asked to delete their account: it is closed, and erased after this moment unless
+    # they cancel (`account_deletion_grace_days`).
+    Column("delete_after", TS, nullable=True, index=True),
 )
 
 oauth_apps = Table(
@@ -1413,3 +1416,16 @@ e2e_deliveries = Table(
     Column("fetched_at", TS, nullable=True),
 )
 Index("ix_e2e_deliveries_message_id", e2e_deliveries.c.message_id)
+
+# The network address an account signed up or signed in from (`purpose`: sign_up | sign_in),
+# kept `ip_retention_days` (0: never stored) for the moderators' fight against abuse, then
+# deleted by the `prune_ips` job.
+account_ips = Table(
+    "account_ips",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    Column("ip", String(45), primary_key=True),
+    Column("first_seen_at", TS, nullable=False),
+    Column("last_seen_at", TS, nullable=False, index=True),
+)
