@@ -15,7 +15,7 @@ runner = CliRunner()
 
 GROUPS = {
     "flaggers": ("add", "list", "revoke"),
-    "authority": ("record", "ack", "carry-out", "list"),
+    "authority": ("record", "ack", "carry-out", "respond", "list"),
     "moderators": ("set", "leave", "list"),
     "rules": ("list", "add", "change", "retire"),
 }

@@ -268,7 +268,7 @@ def test_extended_description_privacy_policy_and_terms_by_default(client: TestCl
     privacy = client.get("/api/v1/instance/privacy_policy").json()
     assert set(privacy) == {"updated_at", "content"}
     assert privacy["updated_at"] == "2026-11-23T00:00:00.000Z"
-    for kept in ("e-mail address", "hash of your password", "no IP address", "not encrypted"):
+    for kept in ("e-mail address", "hash of your password", "kept 7 days", "not encrypted"):
         assert kept in privacy["content"]
     assert "mailto:" not in privacy["content"]  # no contact e-mail configured
     terms = client.get("/api/v1/instance/terms_of_service").json()

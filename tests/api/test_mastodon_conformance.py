@@ -683,6 +683,7 @@ PARVIS_ONLY = {
     "GET /api/parvis/v1/admin/authority_orders/{id}": _REGISTERS,
     "POST /api/parvis/v1/admin/authority_orders/{id}/acknowledge": _REGISTERS,
     "POST /api/parvis/v1/admin/authority_orders/{id}/carry_out": _REGISTERS,
+    "POST /api/parvis/v1/admin/authority_orders/{id}/response": _REGISTERS,
     "GET /api/parvis/v1/admin/moderators": _REGISTERS,
     "PUT /api/parvis/v1/admin/moderators/{account_id}": _REGISTERS,
     "DELETE /api/parvis/v1/admin/moderators/{account_id}": _REGISTERS,
@@ -705,6 +706,9 @@ PARVIS_ONLY = {
     "GET /api/parvis/v1/e2e/conversations/{id}/messages": "encrypted history, Mastodon paging",
     "GET /api/parvis/v1/e2e/devices/{id}/inbox": "a device's queue of envelopes",
     "POST /api/parvis/v1/e2e/devices/{id}/inbox/ack": "take envelopes off a device's queue",
+    "POST /api/parvis/v1/account/deletion": "ask for the account's deletion (a grace period)",
+    "GET /api/parvis/v1/account/deletion": "when the account will be erased, if at all",
+    "DELETE /api/parvis/v1/account/deletion": "cancel a pending deletion",
 }
 
 

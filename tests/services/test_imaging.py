@@ -290,7 +290,7 @@ UNSUPPORTED = [
 def test_unsupported_types_rejected(data: bytes) -> None:
     with pytest.raises(InvalidMedia) as caught:
         process_image(data)
-    assert caught.value.message == "file is not a supported image (JPEG, PNG, WebP or GIF)"
+    assert caught.value.message == "file is not a supported image (JPEG, PNG, WebP, GIF or HEIC)"
 
 
 def test_empty_file_rejected() -> None:

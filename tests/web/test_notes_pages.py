@@ -6,6 +6,7 @@ input kept); "Help rate notes" with paging; and every refusal, in words."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -656,3 +657,35 @@ def test_the_pages_speak_french(parvis: Parvis, client: TestClient) -> None:
         "une note sur une publication trompeuse demande au moins un lien vers une source" in r.text
     )
     assert "Aider à évaluer des notes" in web.get("/notes").text
+
+
+def test_streamed_edits_and_boosts_carry_the_shown_note(parvis: Parvis, client: TestClient) -> None:
+    """The streaming API's `status.update` (an edit) and `update` (a boost) events carry the
+    post's shown note in `community_note`, as the REST API does; a new post has none yet."""
+    author, _, target, note_id = shown_note(parvis, client)
+    reader, booster, other = make_user(client), make_user(client), make_user(client)
+    follow(reader, author)
+    follow(other, booster)  # the post is not in `other`'s home yet: the boost is streamed
+
+    def stream(user: User) -> Any:
+        return client.websocket_connect(f"/api/v1/streaming?access_token={user.token}&stream=user")
+
+    def receive(ws: Any) -> tuple[str, Any]:
+        message = ws.receive_json()
+        return message["event"], json.loads(message["payload"])
+
+    with stream(reader) as ws:
+        ok(author.put(f"/api/v1/statuses/{target}", json={"status": "Look again: the flood."}))
+        event, edited = receive(ws)
+        assert (event, edited["id"]) == ("status.update", str(target))
+        assert edited["community_note"]["id"] == str(note_id)
+
+        fresh = author.status("Something new")
+        event, new = receive(ws)
+        assert (event, new["id"], new["community_note"]) == ("update", fresh["id"], None)
+
+    with stream(other) as ws:
+        ok(booster.post(f"/api/v1/statuses/{target}/reblog"))
+        event, boost = receive(ws)
+        assert (event, boost["reblog"]["id"]) == ("update", str(target))
+        assert boost["reblog"]["community_note"]["id"] == str(note_id)

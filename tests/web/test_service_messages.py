@@ -27,6 +27,8 @@ WEB_FACING = (
     "imaging",
     "interactions",
     "imports",
+    "labels",
+    "label_signals",
     "lists",
     "media",
     "migration",

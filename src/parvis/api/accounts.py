@@ -15,9 +15,18 @@ from parvis.api.deps import ERRORS, RuntimeDep, ids_param, in_thread, json_respo
 from parvis.api.errors import ApiError
 from parvis.api.pagination import AccountPageDep, PageDep, link_header
 from parvis.api.params import body_schema, read_params, take_files, validate
+from parvis.api.ratelimit import client_address
 from parvis.api.serializers import account_json, relationship_json, source_json, status_json
 from parvis.domain.models import Account, Relationship
-from parvis.services import account_notes, accounts, media, oauth, social, timelines
+from parvis.services import (
+    account_notes,
+    accounts,
+    media,
+    network_addresses,
+    oauth,
+    social,
+    timelines,
+)
 from parvis.services.context import Work
 from parvis.services.timelines import Paging
 
@@ -101,6 +110,7 @@ def me_json(work: Work, account: Account) -> dict[str, Any]:
 )
 async def register(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
     form = validate(RegisterForm, await read_params(request, include_query=False))
+    address = client_address(request.scope)
 
     def run(work: Work) -> dict[str, Any]:
         info = auth.app_or_user(work, token, "write:accounts")
@@ -115,6 +125,7 @@ async def register(request: Request, rt: RuntimeDep, token: RequiredTokenDep) ->
                 reason=form.reason,
             ),
         )
+        network_addresses.record(work, user.account_id, "sign_up", address)
         app_row = work.store.oauth.app(info.app_id) if info.app_id else None
         scopes = frozenset(app_row["scopes"].split()) if app_row else frozenset({"read"})
         issued = oauth.issue_token(work, info.app_id, user.account_id, scopes)

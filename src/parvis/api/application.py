@@ -21,6 +21,7 @@ from parvis.api import (
     announcements,
     auth,
     conversations,
+    deletion,
     directory,
     domain_blocks,
     endorsements,
@@ -125,6 +126,7 @@ def build_asgi(
     routers.append(notes.router)
     routers.append(labels.router)
     routers.append(messaging.router)
+    routers.append(deletion.router)
     for router in routers:
         app.include_router(router)
     _document_optional_auth(app, routers)

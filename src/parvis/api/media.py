@@ -24,7 +24,7 @@ router = APIRouter(
     responses={**ERRORS, 400: {"model": schemas.Error, "description": "Malformed body"}},
 )
 SCOPE = "write:media"
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif")
 
 
 _NUMBER = r"\s*[-+]?(?:0(?:\.[0-9]*)?|1(?:\.0*)?|\.[0-9]+)\s*"
@@ -59,7 +59,11 @@ class MediaUpdateBody(BaseModel):
 class MediaUploadBody(MediaUpdateBody):
     """The multipart body of an upload (documentation: the file is read separately)."""
 
-    file: bytes = Field(..., description="The image (JPEG, PNG, WebP or GIF).")
+    file: bytes = Field(
+        ...,
+        description="The image (JPEG, PNG, WebP, GIF or HEIC; no video). Every byte of "
+        "metadata is removed: EXIF, GPS, XMP, IPTC, ICC profile, comments, text chunks.",
+    )
 
 
 def _upload_body() -> dict[str, Any]:

@@ -8,7 +8,9 @@ to). Messages: `POST /conversations/{id}/messages`, `GET /conversations/{id}/mes
 (history, Mastodon paging), `GET /devices/{id}/inbox` and `POST /devices/{id}/inbox/ack`.
 
 Reads need `read:statuses`, writes `write:conversations`, like Mastodon's conversations.
-JSON bodies; binary values in standard base64, ids as decimal strings.
+JSON bodies; binary values in standard base64, ids as decimal strings. The web app's pages call
+these routes with the session cookie instead of a token (same-origin only, with the page's CSRF
+token for writes: `auth.session_or_token`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from parvis.api import auth, schemas
-from parvis.api.auth import RequiredTokenDep
+from parvis.api.auth import SessionOrTokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, in_thread, json_response, path_id
 from parvis.api.errors import ApiError
 from parvis.api.pagination import PageDep, link_header
@@ -30,7 +33,7 @@ from parvis.config import Settings
 from parvis.domain import messaging as e2e
 from parvis.domain.ids import parse_id
 from parvis.domain.messaging import Device, Message
-from parvis.services import messaging
+from parvis.services import e2e_federation, messaging
 from parvis.services.context import Work
 from parvis.services.messaging import ConversationView, MessagePage
 
@@ -70,8 +73,18 @@ class ParticipantDevices(_Open):
     devices: list[DeviceOut]
 
 
+class UnreachableDevice(_Open):
+    account_id: str
+    device_id: str
+    error: str
+
+
 class ConversationDevices(_Open):
     participants: list[ParticipantDevices]
+    unreachable_devices: list[UnreachableDevice] = Field(
+        default_factory=list,
+        description="Devices of remote participants refused here (ask them to re-create them)",
+    )
 
 
 class SealedKey(_Open):
@@ -191,7 +204,7 @@ async def _form(request: Request) -> dict[str, Any]:
     responses=CONFLICT,
     openapi_extra=body_schema(DeviceForm),
 )
-async def publish_device(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+async def publish_device(request: Request, rt: RuntimeDep, token: SessionOrTokenDep) -> Response:
     """Publish this device's signed record (its public keys only); again: the same device."""
     form = validate(DeviceForm, await _form(request))
 
@@ -212,7 +225,7 @@ async def publish_device(request: Request, rt: RuntimeDep, token: RequiredTokenD
 
 
 @router.get(f"{BASE}/devices", response_model=list[DeviceOut])
-def my_devices(rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+def my_devices(rt: RuntimeDep, token: SessionOrTokenDep) -> Response:
     """Your devices, oldest first, with their labels; revoked ones too."""
 
     def run(work: Work) -> list[dict[str, Any]]:
@@ -223,7 +236,7 @@ def my_devices(rt: RuntimeDep, token: RequiredTokenDep) -> Response:
 
 
 @router.delete(f"{BASE}/devices/{{id}}", response_model=DeviceOut)
-def revoke_device(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+def revoke_device(id: str, rt: RuntimeDep, token: SessionOrTokenDep) -> Response:
     """Revoke one of your devices: it receives nothing more and its queue is dropped."""
 
     def run(work: Work) -> dict[str, Any]:
@@ -234,8 +247,11 @@ def revoke_device(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
 
 
 @router.get(f"{BASE}/accounts/{{id}}/devices", response_model=list[DeviceOut])
-def account_devices(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+def account_devices(id: str, rt: RuntimeDep, token: SessionOrTokenDep) -> Response:
     """An account's active devices: verify each record with the account's `uri`."""
+
+    rt.read(lambda work: auth.user(work, token, READ))
+    e2e_federation.refresh(rt, [path_id(id)])  # a remote account's: read again from its server
 
     def run(work: Work) -> list[dict[str, Any]]:
         auth.user(work, token, READ)
@@ -253,7 +269,9 @@ def account_devices(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Respons
     response_model=ConversationOut,
     openapi_extra=body_schema(ConversationForm),
 )
-async def start_conversation(request: Request, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+async def start_conversation(
+    request: Request, rt: RuntimeDep, token: SessionOrTokenDep
+) -> Response:
     """A conversation with these accounts (you are added); one-to-one: always the same one."""
     form = validate(ConversationForm, await _form(request))
     ids = []
@@ -263,16 +281,20 @@ async def start_conversation(request: Request, rt: RuntimeDep, token: RequiredTo
             raise ApiError(422, "Validation failed: participant_ids: must hold numeric ids")
         ids.append(parsed)
 
+    await in_thread(rt.read, lambda work: auth.user(work, token, WRITE))
+    remote_ok = await run_in_threadpool(e2e_federation.speakers, rt, ids)  # Parvis servers
+
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, WRITE)
-        return conversation_json(messaging.start(work, me.account_id, ids), work.settings)
+        view = messaging.start(work, me.account_id, ids, remote_ok=remote_ok)
+        return conversation_json(view, work.settings)
 
     return json_response(await in_thread(rt.write, run))
 
 
 @router.get(f"{BASE}/conversations", response_model=list[ConversationOut])
 def list_conversations(
-    request: Request, rt: RuntimeDep, token: RequiredTokenDep, page: PageDep
+    request: Request, rt: RuntimeDep, token: SessionOrTokenDep, page: PageDep
 ) -> Response:
     """Your conversations, the latest active first (cursors: `last_message_id`, or the
     conversation's id before its first message)."""
@@ -291,7 +313,7 @@ def list_conversations(
 
 
 @router.get(f"{BASE}/conversations/{{id}}", response_model=ConversationOut)
-def get_conversation(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+def get_conversation(id: str, rt: RuntimeDep, token: SessionOrTokenDep) -> Response:
     """One of your conversations (404 for anyone else's)."""
 
     def run(work: Work) -> dict[str, Any]:
@@ -304,12 +326,16 @@ def get_conversation(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Respon
 
 
 @router.get(f"{BASE}/conversations/{{id}}/devices", response_model=ConversationDevices)
-def conversation_devices(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+def conversation_devices(id: str, rt: RuntimeDep, token: SessionOrTokenDep) -> Response:
     """Every active device of every participant (yours included): seal each message to all."""
+
+    viewer = rt.read(lambda work: auth.user(work, token, READ)).account_id
+    e2e_federation.refresh_conversation(rt, viewer, path_id(id))  # remote participants' devices
 
     def run(work: Work) -> dict[str, Any]:
         me = auth.user(work, token, READ)
         accounts, devices = messaging.conversation_devices(work, me.account_id, path_id(id))
+        refused = e2e_federation.unreachable(work, [a.id for a in accounts])
         return {
             "participants": [
                 {
@@ -317,7 +343,16 @@ def conversation_devices(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Re
                     "devices": [device_json(d) for d in devices if d.account_id == a.id],
                 }
                 for a in accounts
-            ]
+            ],
+            "unreachable_devices": [
+                {
+                    "account_id": str(a),
+                    "device_id": str(d),
+                    "error": f"This device cannot be told apart from another one here: "
+                    f"{e2e_federation.RECREATE}",
+                }
+                for a, d in refused
+            ],
         }
 
     return json_response(rt.read(run))
@@ -332,7 +367,7 @@ def conversation_devices(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Re
     openapi_extra=body_schema(MessageForm),
 )
 async def send_message(
-    id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep
+    id: str, request: Request, rt: RuntimeDep, token: SessionOrTokenDep
 ) -> Response:
     """Send an envelope. A 422 when it does not seal the key to every active device of the
     conversation lists `missing_device_ids` and `unknown_device_ids`."""
@@ -366,7 +401,7 @@ async def send_message(
 
 @router.get(f"{BASE}/conversations/{{id}}/messages", response_model=list[MessageOut])
 def conversation_messages(
-    id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep, page: PageDep
+    id: str, request: Request, rt: RuntimeDep, token: SessionOrTokenDep, page: PageDep
 ) -> Response:
     """A conversation's messages, newest first (Mastodon paging by message id)."""
 
@@ -386,7 +421,7 @@ def conversation_messages(
 def device_inbox(
     id: str,
     rt: RuntimeDep,
-    token: RequiredTokenDep,
+    token: SessionOrTokenDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 40,
 ) -> Response:
     """Messages sealed to one of your devices and not yet acknowledged, oldest first (40 by
@@ -405,7 +440,7 @@ def device_inbox(
     openapi_extra=body_schema(AckForm),
 )
 async def acknowledge(
-    id: str, request: Request, rt: RuntimeDep, token: RequiredTokenDep
+    id: str, request: Request, rt: RuntimeDep, token: SessionOrTokenDep
 ) -> Response:
     """Take the device's queued messages up to `up_to_id` (included) off its queue."""
     device_id = path_id(id)

@@ -19,7 +19,14 @@ from parvis.api.errors import ApiError
 from parvis.api.params import body_schema, read_params, validate
 from parvis.api.serializers import ts
 from parvis.domain.ids import parse_id
-from parvis.services import authority, misuse, roster, rules, trusted_flaggers
+from parvis.services import (
+    authority,
+    authority_response,
+    misuse,
+    roster,
+    rules,
+    trusted_flaggers,
+)
 from parvis.services.context import Work
 from parvis.services.trusted_flaggers import Accuracy, Flagger
 from parvis.storage.registers import AuthorityRow, ModeratorRow, RuleRow
@@ -472,6 +479,36 @@ async def order_carry_out(
         return order_json(done)
 
     return json_response(await in_thread(rt.write, run))
+
+
+@router.post(
+    f"{ADMIN}/authority_orders/{{id}}/response",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The response to the order, as a ZIP archive (docs/moderation.md)",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def order_response(id: str, rt: RuntimeDep, token: RequiredTokenDep) -> Response:
+    """Assemble the response to an order to provide information from what this server holds
+    (never message contents, never deleted data) and record the order as carried out, with
+    what was handed over."""
+
+    def run(work: Work) -> authority_response.Handed:
+        _staff(work, token, "admin:write")
+        return authority_response.hand_over(work, path_id(id))
+
+    handed = rt.write(run)
+    return Response(
+        handed.archive,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{handed.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # -- the moderator roster --------------------------------------------------------------------

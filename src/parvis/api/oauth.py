@@ -15,8 +15,9 @@ from parvis.api.auth import TokenDep
 from parvis.api.deps import ERRORS, RuntimeDep, in_thread, json_response
 from parvis.api.errors import ApiError
 from parvis.api.params import body_schema, read_params, validate
+from parvis.api.ratelimit import client_address
 from parvis.domain.errors import DomainError, Invalid, Unauthorized
-from parvis.services import accounts, oauth
+from parvis.services import accounts, network_addresses, oauth
 from parvis.services.context import Work
 
 router = APIRouter(tags=["oauth"], responses=ERRORS)
@@ -127,6 +128,7 @@ def _oauth_error(exc: DomainError) -> Response:
 @router.post("/oauth/token", response_model=schemas.Token, openapi_extra=body_schema(TokenForm))
 async def token(request: Request, rt: RuntimeDep) -> Response:
     form = validate(TokenForm, await read_params(request, include_query=False))
+    address = client_address(request.scope)
 
     def run(work: Work) -> dict[str, Any]:
         app = oauth.app_for_client(work, form.client_id or "", form.client_secret or "")
@@ -145,6 +147,7 @@ async def token(request: Request, rt: RuntimeDep) -> Response:
                 user = accounts.authenticate(work, form.username, form.password)
             except Unauthorized:
                 raise Invalid("invalid_grant: the e-mail address or password is wrong") from None
+            network_addresses.record(work, user.account_id, "sign_in", address)
             issued = oauth.issue_token(
                 work, app.id, user.account_id, oauth.requested_scopes(app, form.scope)
             )

@@ -69,8 +69,7 @@ class RateLimit:
         s = self.settings
         path: str = scope.get("path", "")
         method: str = scope.get("method", "GET")
-        client = scope.get("client")
-        ip = client[0] if client else "unknown"
+        ip = client_address(scope) or "unknown"
         rules = [Rule("ip", s.rate_limit_per_ip, FIVE_MINUTES, f"ip:{ip}")]
         api = path.startswith("/api/")
         if api:
@@ -143,6 +142,16 @@ class RateLimit:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def client_address(scope: Scope) -> str | None:
+    """The client's address as the server sees it: the TCP peer, or, behind a proxy whose
+    address is in uvicorn's `--forwarded-allow-ips`, the one it put in X-Forwarded-For
+    (`--proxy-headers`, on by default in `parvis serve`). Rate limits count per address here,
+    for at most 30 minutes; sign-ups and sign-ins keep it `ip_retention_days`
+    (services/network_addresses.py)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def _token(scope: Scope) -> str | None:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -78,7 +78,8 @@ class Publisher:
     def render(self, event: StreamEvent) -> str:
         payload = event.payload
         if isinstance(payload, Status):
-            data: Any = status_json(payload, _NO_FLAGS, self.settings)
+            flags = replace(_NO_FLAGS, notes=event.notes) if event.notes else _NO_FLAGS
+            data: Any = status_json(payload, flags, self.settings)
         elif isinstance(payload, Notification):
             data = notification_json(payload, _NO_FLAGS, self.settings, event.viewer_id or 0)
         elif isinstance(payload, str):

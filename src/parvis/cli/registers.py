@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -225,6 +226,27 @@ def authority_carry_out(
         ),
     )
     say(f"Order {order_id} carried out.")
+
+
+@authority_app.command("respond")
+def authority_respond(
+    ctx: typer.Context,
+    order_id: Annotated[int, typer.Argument(help="The id shown by `authority list`.")],
+    out: Annotated[Path, typer.Option(help="Where to write the ZIP archive.")],
+) -> None:
+    """Assemble the response to an order to provide information from what the server holds
+    (never message contents, never deleted data), write it to --out and record the order as
+    carried out with what was handed over."""
+    from parvis.services import authority_response
+
+    if out.exists() or not out.parent.is_dir():
+        raise typer.BadParameter(
+            f"{out} exists already, or its folder does not", param_hint="--out"
+        )
+    handed = write_use_case(ctx, lambda work: authority_response.hand_over(work, order_id))
+    out.write_bytes(handed.archive)
+    say(f"Order {order_id} carried out; the response is in {out}.")
+    say(handed.order.provided)
 
 
 @authority_app.command("list")

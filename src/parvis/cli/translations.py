@@ -47,7 +47,9 @@ def extract_messages(project: Path = PROJECT) -> Any:
 
     with (project / "babel.cfg").open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
-    web = ("src", "src/parvis", "src/parvis/web")
+    # The web app, and the services that speak through its catalogue (babel.cfg names which
+    # files of src/parvis/services: the privacy policy).
+    web = ("src", "src/parvis", "src/parvis/web", "src/parvis/services")
 
     def inside_web(directory: str) -> bool:
         relative = Path(directory).relative_to(project).as_posix()

@@ -1,4 +1,4 @@
-"""`parvis user`: local users (create, role, suspend, approve)."""
+"""`parvis user` (or `parvis users`): local users (create, role, suspend, approve, delete)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ T = TypeVar("T")
 
 
 user_app = typer.Typer(
-    help="Manage local users: create them, change roles, suspend, approve.",
+    help="Manage local users: create them, change roles, suspend, approve, delete.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(user_app, name="user")
+app.add_typer(user_app, name="users", hidden=True)  # the plural works too
 
 
 class Role(StrEnum):
@@ -118,3 +119,37 @@ def user_approve(
 
     write_use_case(ctx, lambda work: accounts.approve(work, account_of(work, username)))
     console.print(f"{username} is approved.")
+
+
+@user_app.command("delete")
+def user_delete(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A local user's name.")],
+    now: Annotated[
+        bool,
+        typer.Option(
+            "--now",
+            help="No grace period: erased at the next run of the erase_accounts job "
+            "(every 5 minutes) instead of after PARVIS_ACCOUNT_DELETION_GRACE_DAYS.",
+        ),
+    ] = False,
+) -> None:
+    """Delete a local account, as its user can from Settings: it is closed at once (hidden,
+    signed out everywhere, unable to post) and erased when the grace period ends, with a
+    Delete sent to the servers that know it. `parvis user undelete` cancels until then."""
+    from parvis.services import deletion
+
+    when = write_use_case(ctx, lambda work: deletion.schedule(work, username, now=now))
+    console.print(f"{username} is closed and will be erased after {when:%Y-%m-%d %H:%M} UTC.")
+
+
+@user_app.command("undelete")
+def user_undelete(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A local user's name.")],
+) -> None:
+    """Cancel a pending deletion (during the grace period): the account is open again."""
+    from parvis.services import deletion
+
+    write_use_case(ctx, lambda work: deletion.unschedule(work, username))
+    console.print(f"{username} will not be deleted; the account is open again.")

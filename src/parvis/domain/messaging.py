@@ -66,10 +66,15 @@ class Device:
     label: str
     created_at: datetime
     revoked_at: datetime | None
+    uri: str | None = None  # a remote device: its record's URI (its id is its home server's)
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def local(self) -> bool:
+        return self.uri is None
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Conversation:
     created_at: datetime
     activity_id: int
     participant_ids: tuple[int, ...]
+    uri: str | None = None  # with people on other servers: its URI on the starter's server
 
 
 # -- encodings ---------------------------------------------------------------------------------

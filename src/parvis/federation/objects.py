@@ -36,7 +36,7 @@ from parvis.domain.activitypub.vocabulary import wants_activity_json
 from parvis.domain.errors import DomainError, Forbidden, NotFound, Unauthorized
 from parvis.domain.ids import parse_id
 from parvis.federation.discovery import error_response, json_response, read, runtime, write
-from parvis.services import actors, notes_federation, remote_actors
+from parvis.services import actors, e2e_federation, notes_federation, remote_actors
 from parvis.services.context import Work
 from parvis.services.fetching import FetchError
 
@@ -249,6 +249,17 @@ async def featured(request: Request) -> Response:
     return await answer(request, build, html=f"/@{name}")
 
 
+async def e2e_devices(request: Request) -> Response:
+    """The account's active devices for encrypted messages (FEDERATION.md, "Encrypted
+    messages"): public keys and their signatures only."""
+    name = _name(request)
+
+    def build(work: Work, _viewer: int | None) -> JSON:
+        return e2e_federation.devices_collection(work, name)
+
+    return await answer(request, build, html=f"/@{name}")
+
+
 async def featured_tags(request: Request) -> Response:
     name = _name(request)
 
@@ -373,6 +384,7 @@ routes: list[BaseRoute] = [
     Route("/users/{username}/following", _relations("following"), methods=["GET"]),
     Route("/users/{username}/collections/featured", featured, methods=["GET"]),
     Route("/users/{username}/collections/tags", featured_tags, methods=["GET"]),
+    Route("/users/{username}/collections/e2e_devices", e2e_devices, methods=["GET"]),
     Route("/users/{username}/statuses/{id}", status, methods=["GET"]),
     Route("/users/{username}/statuses/{id}/activity", status_activity, methods=["GET"]),
     Route("/users/{username}/statuses/{id}/replies", replies, methods=["GET"]),

@@ -54,6 +54,10 @@ class HueyQueue:
             ("score_notes", crontab(minute="*/15")),
             # Label signals (automation, coordination) for the moderators.
             ("detect_labels", crontab(minute="23")),
+            # Accounts whose deletion grace ended: erased, then their tombstones removed.
+            ("erase_accounts", crontab(minute="*/5")),
+            # Network addresses older than PARVIS_IP_RETENTION_DAYS (all of them at 0).
+            ("prune_ips", crontab(minute="41")),
         ):
             huey.periodic_task(schedule, name=f"parvis.periodic.{kind}")(self._periodic(kind))
         # Statements of reasons to the DSA Transparency Database, when PARVIS_TDB_ENDPOINT is

@@ -7,9 +7,11 @@ from typing import Any
 
 from parvis.jobs import deliver, inbound, labels, mail, notes_federation, remote_media
 from parvis.services import (
+    deletion,
     fanout,
     feeds,
     media,
+    network_addresses,
     notes,
     notifications,
     restrictions,
@@ -76,6 +78,18 @@ def _score_notes(work: Work, files: Files) -> int:
     return notes.score(work).changed
 
 
+def _erase_accounts(work: Work, files: Files) -> int:
+    return deletion.erase_due(work, files)
+
+
+def _erase_remote_account(work: Work, files: Files, account_id: int) -> bool:
+    return deletion.erase_remote(work, files, account_id)
+
+
+def _prune_ips(work: Work, files: Files) -> int:
+    return network_addresses.prune(work)
+
+
 JOBS: dict[str, Handler] = {
     "fanout": _fanout,
     "backfill_feed": _backfill,
@@ -89,6 +103,9 @@ JOBS: dict[str, Handler] = {
     "feed_trending": _feed_trending,
     "prune_feed_log": _prune_feed_log,
     "score_notes": _score_notes,
+    "erase_accounts": _erase_accounts,
+    "erase_remote_account": _erase_remote_account,
+    "prune_ips": _prune_ips,
 }
 
 # Jobs that talk to the outside world get the runtime (its `mailer`, `read`) instead of a unit
@@ -113,6 +130,9 @@ RETRIES: dict[str, int] = {
     "feed_trending": 0,
     "prune_feed_log": 0,
     "score_notes": 0,
+    "erase_accounts": 0,  # periodic: the next run carries on
+    "erase_remote_account": 3,
+    "prune_ips": 0,
     "mail_notice_receipt": 5,
     "mail_notice_decision": 5,
 }

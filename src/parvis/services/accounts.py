@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from parvis.config import RegistrationMode
 from parvis.domain.content import render_plain_text
+from parvis.domain.erasure import name_digest
 from parvis.domain.errors import Forbidden, Invalid, NotFound, Unauthorized
 from parvis.domain.ids import new_id
 from parvis.domain.models import Account, User
@@ -81,7 +82,7 @@ def check_registration(work: Work, reg: Registration) -> None:
         errors.append("username: use 1 to 30 letters, digits or underscores")
     elif reg.username.lower() in RESERVED:
         errors.append("username: this name is reserved")
-    elif work.store.accounts.username_taken(reg.username):
+    elif work.store.accounts.username_taken(reg.username) or name_erased(work, reg.username):
         errors.append("username: this name is taken")
     if not EMAIL_RE.match(reg.email):
         errors.append("email: not a valid e-mail address")
@@ -95,6 +96,12 @@ def check_registration(work: Work, reg: Registration) -> None:
         errors.append("reason: tell the moderators why you want to join")
     if errors:
         raise Invalid("Validation failed: " + "; ".join(errors))
+
+
+def name_erased(work: Work, username: str) -> bool:
+    """Whether the name belonged to an erased account: it is never given again (other servers
+    keep the old actor in their caches)."""
+    return work.store.erasure.name_forbidden(name_digest(work.settings.signing_key(), username))
 
 
 def register(work: Work, reg: Registration, *, role: str = "user") -> User:
@@ -162,6 +169,12 @@ def check_credentials(work: Work, login: str, password: str) -> User:
 def ensure_can_sign_in(work: Work, user: User) -> None:
     if user.disabled:
         raise Forbidden("Your login is currently disabled.")
+    closing = work.store.erasure.request(user.account_id)
+    if closing is not None and closing.delete_after is not None:
+        raise Forbidden(
+            "Your account is closed: it will be erased on "
+            f"{closing.delete_after:%Y-%m-%d}. Sign in on the web to cancel the deletion."
+        )
     if not user.approved:
         raise Forbidden("Your account is pending approval by the moderators.")
     if not user.confirmed:
@@ -269,6 +282,13 @@ def set_role(work: Work, account_id: int, role: str) -> None:
 
 def set_suspended(work: Work, account_id: int, suspended: bool) -> None:
     get_account(work, account_id)
+    closing = work.store.erasure.request(account_id)
+    if closing is not None and closing.delete_after is not None:
+        # Closed for deletion: it stays closed; the suspension is the operator's while it
+        # lasts (a cancelled deletion keeps it), the request's once lifted.
+        work.store.erasure.set_request(account_id, closing.delete_after, not suspended)
+        if not suspended:
+            return
     work.store.accounts.update(account_id, {"suspended_at": work.now() if suspended else None})
     if suspended:
         work.store.oauth.revoke_all_for(account_id, work.now())

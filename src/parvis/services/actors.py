@@ -25,10 +25,12 @@ from cryptography.hazmat.primitives import serialization
 
 from parvis.config import Settings
 from parvis.domain import httpsig
+from parvis.domain.activitypub import e2e as e2e_ap
 from parvis.domain.activitypub import render
 from parvis.domain.activitypub.render import JSON
 from parvis.domain.activitypub.vocabulary import NOTE_CONTEXT
-from parvis.domain.errors import Forbidden, NotFound
+from parvis.domain.erasure import name_digest
+from parvis.domain.errors import Forbidden, Gone, NotFound
 from parvis.domain.models import Account, Media, Status
 from parvis.domain.visibility import ANONYMOUS, Viewer, may_see
 from parvis.services import domain_policy
@@ -161,9 +163,12 @@ def instance_outbox(settings: Settings) -> JSON:
 
 
 def local_account_by_username(work: Work, username: str) -> Account:
-    """A local account by username, whatever its case; NotFound otherwise."""
+    """A local account by username, whatever its case; NotFound otherwise, Gone when it was
+    erased (or is being erased)."""
     if not USERNAME.match(username):
         raise NotFound("Record not found")
+    if work.store.erasure.name_forbidden(name_digest(work.settings.signing_key(), username)):
+        raise Gone("This account was deleted")  # erased, or being erased (deletion.py)
     account = work.store.accounts.by_acct(username, None)
     if account is None:
         raise NotFound("Record not found")
@@ -231,8 +236,9 @@ def actor_doc(work: Work, account: Account) -> render.ActorDoc:
 
 
 def actor_document(work: Work, account: Account) -> JSON:
-    """The local account's actor document; KeysMissing when it has no key pair yet."""
-    return render.actor(actor_doc(work, account))
+    """The local account's actor document; KeysMissing when it has no key pair yet. It names
+    the account's encrypted-message devices (`e2eDevices`, FEDERATION.md)."""
+    return e2e_ap.advertise(render.actor(actor_doc(work, account)))
 
 
 def bare_actor_document(work: Work, account: Account) -> JSON:

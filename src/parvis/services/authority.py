@@ -41,13 +41,21 @@ def not_held(settings: Settings) -> str:
         else f"the access logs of the web server in front of it are kept {days} days, so "
         "connections older than that are not held"
     )
+    ip_days = settings.ip_retention_days
+    addresses = (
+        "the database stores none"
+        if ip_days == 0
+        else "the database keeps only the address each account signed up and signed in "
+        f"from, {ip_days} days after it was last seen, so older ones are not held, nor the "
+        "address of any other request"
+    )
     return "\n".join(
         (
             "What this server cannot hand over because it does not hold it:",
             "- the contents of end-to-end encrypted messages: the server only ever receives "
             "ciphertext, never the keys;",
-            "- IP addresses: the database stores none and rate limiting forgets an address "
-            f"after at most 30 minutes; {logs};",
+            f"- IP addresses: {addresses}; rate limiting forgets an address after at most "
+            f"30 minutes; {logs};",
             "- deleted data: posts, media and accounts deleted by their authors are erased "
             "from the database, and Parvis keeps no copy of them;",
             "- passwords and access tokens: only their hashes are stored.",

@@ -8,13 +8,13 @@ the commit (see `Runtime.write`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from parvis.config import Settings
-from parvis.domain.models import Status
+from parvis.domain.models import ShownNote, Status
 from parvis.storage.store import Store
 
 Clock = Callable[[], datetime]
@@ -38,6 +38,9 @@ class StreamEvent:
     payload: Any
     accounts: frozenset[int] = frozenset()
     viewer_id: int | None = None
+    # The community notes shown on a status payload (and on its boosted or quoted post): the
+    # same for every reader, read before the commit (parvis.services.notes.shown_notes).
+    notes: Mapping[int, ShownNote] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,11 +68,14 @@ class Work:
         *,
         accounts: Iterable[int] = (),
         viewer_id: int | None = None,
+        notes: Mapping[int, ShownNote] | None = None,
     ) -> None:
         """Publish `event` on these channels once the transaction commits."""
         chans = tuple(channels)
         if chans:
-            self.events.append(StreamEvent(chans, event, payload, frozenset(accounts), viewer_id))
+            self.events.append(
+                StreamEvent(chans, event, payload, frozenset(accounts), viewer_id, notes or {})
+            )
 
     def emit_status(self, event: str, status: Status) -> None:
         """Tell every stream that may show `status` ("delete" or "status.update")."""

@@ -4,6 +4,10 @@ Privacy promise: nothing from the uploaded file except its pixels survives. Each
 image is rebuilt from raw pixel bytes into a brand-new ``Image`` (empty ``info``:
 no EXIF, GPS, XMP, maker notes, comments, text chunks or ICC profile) and saved
 without ``exif=``/``icc_profile=``/``xmp=``. Pure functions on bytes.
+
+HEIC/HEIF (what iPhones upload by default) is decoded with pillow-heif and comes
+out as a JPEG (a PNG when it has transparency): few browsers can show HEIC.
+Videos are refused with their own message: Parvis accepts images only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Final
 
 import blurhash
 import filetype
+import pillow_heif
 from PIL import Image, ImageOps
 
 from parvis.domain.errors import InvalidMedia
@@ -37,8 +42,16 @@ _PIL_FORMATS: Final[dict[str, str]] = {
     "image/apng": "PNG",
     "image/webp": "WEBP",
     "image/gif": "GIF",
+    "image/heic": "HEIF",
+    "image/heif": "HEIF",
 }
-_UNSUPPORTED: Final = "file is not a supported image (JPEG, PNG, WebP or GIF)"
+ACCEPTED: Final = tuple(_PIL_FORMATS)
+UNSUPPORTED: Final = "file is not a supported image (JPEG, PNG, WebP, GIF or HEIC)"
+NO_VIDEO: Final = "videos are not accepted: only images (JPEG, PNG, WebP, GIF or HEIC)"
+
+# Decode HEIF with pillow-heif; its embedded thumbnails are never loaded (only the
+# primary image's pixels are used). Registration is idempotent.
+pillow_heif.register_heif_opener(thumbnails=False)
 _BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
 
 
@@ -85,6 +98,15 @@ def parse_focus(value: str | None) -> tuple[float, float]:
     return (x + 0.0, y + 0.0)  # + 0.0 turns -0.0 into 0.0
 
 
+def check_accepted(mime: str | None) -> None:
+    """Raise ``InvalidMedia`` unless a sniffed MIME type is an image we re-encode."""
+    if mime in _PIL_FORMATS:
+        return
+    if mime is not None and mime.startswith("video/"):
+        raise InvalidMedia(NO_VIDEO)
+    raise InvalidMedia(UNSUPPORTED)
+
+
 def process_image(data: bytes, *, max_bytes: int = 16 * 1024 * 1024) -> ProcessedImage:
     """Validate an upload and return a metadata-free re-encoding plus thumbnail and blurhash.
 
@@ -95,9 +117,9 @@ def process_image(data: bytes, *, max_bytes: int = 16 * 1024 * 1024) -> Processe
         raise InvalidMedia("file is empty")
     if len(data) > max_bytes:
         raise InvalidMedia(f"file is too large: {len(data)} bytes, the limit is {max_bytes}")
-    pil_format = _PIL_FORMATS.get(sniff_mime(data) or "")
-    if pil_format is None:
-        raise InvalidMedia(_UNSUPPORTED)
+    sniffed = sniff_mime(data)
+    check_accepted(sniffed)
+    pil_format = _PIL_FORMATS[sniffed or ""]
 
     with warnings.catch_warnings():
         # Corrupt EXIF only warns (and the metadata is discarded anyway): the outcome
@@ -109,11 +131,11 @@ def process_image(data: bytes, *, max_bytes: int = 16 * 1024 * 1024) -> Processe
     if max(pixels.size) > MAX_OUTPUT_SIDE:
         pixels.thumbnail((MAX_OUTPUT_SIDE, MAX_OUTPUT_SIDE), Image.Resampling.LANCZOS)
     alpha = pixels.mode == "RGBA"  # _normalise_mode leaves only L, RGB or RGBA
-    if pil_format == "JPEG":
+    if pil_format == "JPEG" or (pil_format == "HEIF" and not alpha):
         mime, ext, body = "image/jpeg", "jpg", _save(pixels, "JPEG")
     elif pil_format == "WEBP":
         mime, ext, body = "image/webp", "webp", _save(pixels, "WEBP")
-    else:  # PNG, and GIF's first frame
+    else:  # PNG, GIF's first frame, HEIF with transparency
         mime, ext, body = "image/png", "png", _save(pixels, "PNG")
 
     thumb = pixels.copy()

@@ -10,8 +10,8 @@ Two phases, so no transaction is held while another server answers:
 
 The handlers live in `inbound_notes` (posts, boosts, votes) and `inbound_social` (follows,
 blocks, likes, undo, deletions, reports, moves); community notes and their ratings in
-`notes_federation`. An activity from a domain the operator
-suspended after it arrived is dropped unapplied.
+`notes_federation`; encrypted conversations, messages and device lists in `inbound_e2e`. An
+activity from a domain the operator suspended after it arrived is dropped unapplied.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from parvis.domain.errors import Forbidden, NotFound
 from parvis.domain.models import Account
 from parvis.services import (
     domain_policy,
+    inbound_e2e,
     inbound_notes,
     inbound_social,
     notes_federation,
@@ -165,6 +166,7 @@ def prepare(net: Network, activity: parse.Activity) -> Prepared:
     actor = _actor(net, activity)
     if actor is None:
         return Prepared(actor=None)
+    inbound_e2e.prepare(net, activity)  # encrypted conversations: their participants
     kind = activity.type
     if kind == "Move" and activity.target:
         remote_actors.fetch_actor(net, activity.target, refresh=True)
@@ -201,6 +203,9 @@ def apply(work: Work, activity: parse.Activity, prepared: Prepared, policy: Poli
     noted = notes_federation.receive(work, activity, prepared.obj, actor)  # community notes
     if noted is not None:
         return noted
+    sealed = inbound_e2e.receive(work, activity, prepared.obj, actor)  # encrypted messages
+    if sealed is not None:
+        return sealed
     if kind in ("Create", "Update"):
         return _create_or_update(work, activity, prepared, actor, policy)
     if kind == "Announce":

@@ -11,7 +11,8 @@ In this order, each refusal final and nothing stored before the last step:
    fetched when unknown; a signature that fails with a stored key stale by more than
    `REFETCH_AFTER` fetches the actor once more (key rotation), then verifies again;
    a community note or rating is then checked (services/notes_federation.py `check`: 400
-   malformed, 403 not from its author, 422 invalid or about nothing this server has);
+   malformed, 403 not from its author, 422 invalid or about nothing this server has), and so
+   is an encrypted conversation, message or device list (services/inbound_e2e.py `check`);
 4. stored (idempotent by activity id: a re-delivery finds the first row and is not processed
    twice) with the signer's actor when it was just fetched, and the `process_inbound` job
    asked for, in one unit of work.
@@ -31,7 +32,7 @@ import orjson
 from parvis.domain import httpsig
 from parvis.domain.activitypub import parse
 from parvis.domain.errors import Forbidden, NotFound, Unauthorized
-from parvis.services import domain_policy, notes_federation, outbox, remote_actors
+from parvis.services import domain_policy, inbound_e2e, notes_federation, outbox, remote_actors
 from parvis.services.context import Work
 from parvis.services.fetching import FetchError
 from parvis.services.remote_actors import Network
@@ -165,6 +166,7 @@ def receive(
     if signer.owner != activity.actor and not parse.same_host(signer.owner, activity.actor):
         raise Unauthorized("The signer is not the actor")
     notes_federation.check(net, activity)  # community notes: refused here when they must be
+    inbound_e2e.check(net, activity, signer.owner)  # encrypted messages: the same
     text = body.decode("utf-8", errors="replace")
 
     def keep(work: Work) -> Received:

@@ -267,8 +267,9 @@ def delete(work: Work, activity: parse.Activity, actor: Account) -> str:
 
 
 def _account_gone(work: Work, actor: Account) -> str:
-    """The remote account was deleted: it is suspended here (hidden everywhere) and its
-    follows with local accounts end."""
+    """The remote account was deleted: it is suspended here (hidden everywhere) at once, its
+    follows with local accounts end, and the `erase_remote_account` job erases everything of
+    it this server holds: its posts, their cached media, every row (services/deletion.py)."""
     if actor.local:
         return "ignored: a local account"
     if not actor.suspended:
@@ -276,6 +277,7 @@ def _account_gone(work: Work, actor: Account) -> str:
     for follower, followed in work.store.remote.follow_edges([actor.id]):
         _drop_follow(work, follower, followed)
     work.store.remote.drop_follow_requests([actor.id])
+    work.later("erase_remote_account", account_id=actor.id)
     return "account deleted"
 
 

@@ -11,11 +11,10 @@ from parvis.domain.errors import Invalid, InvalidMedia, NotFound
 from parvis.domain.ids import new_id
 from parvis.domain.models import Media
 from parvis.services.context import Work
-from parvis.services.imaging import parse_focus, process_image, sniff_mime
+from parvis.services.imaging import check_accepted, parse_focus, process_image, sniff_mime
 
 SYNC_LIMIT = 4 * 1024 * 1024  # bytes processed inside the request
 MAX_DESCRIPTION = 1500
-ACCEPTED = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/apng")
 
 
 class Files(Protocol):
@@ -48,8 +47,7 @@ def upload(work: Work, files: Files, account_id: int, up: Upload, *, allow_async
             f"file is too large: {len(up.data)} bytes, "
             f"the limit is {work.settings.max_upload_bytes}"
         )
-    if sniff_mime(up.data) not in ACCEPTED:
-        raise InvalidMedia("file is not a supported image (JPEG, PNG, WebP or GIF)")
+    check_accepted(sniff_mime(up.data))  # before anything is stored, even for a later job
     media_id = new_id()
     row = {
         "id": media_id,

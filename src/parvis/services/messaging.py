@@ -6,15 +6,17 @@ conversation) and queues for each device. The server never holds a key that open
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from parvis.domain import messaging as e2e
+from parvis.domain.activitypub import e2e as e2e_ap
 from parvis.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from parvis.domain.ids import new_id, parse_id
 from parvis.domain.messaging import Conversation, Device, Envelope, Message
 from parvis.domain.models import Account
+from parvis.services import e2e_federation
 from parvis.services.context import Work
 from parvis.services.timelines import Paging
 
@@ -81,6 +83,7 @@ def publish_device(
     stored = work.store.messaging.add_device(device)
     if stored.id != device.id:  # the identity key belongs to another account's device
         raise Conflict("This identity key is already published: create new keys")
+    e2e_federation.devices_changed(work, account_id)  # other servers seal to it from now on
     return stored
 
 
@@ -99,6 +102,7 @@ def my_devices(work: Work, account_id: int) -> list[Device]:
 def revoke_device(work: Work, account_id: int, device_id: int) -> Device:
     device = _own_device(work, account_id, device_id)
     work.store.messaging.revoke(device.id, work.now())
+    e2e_federation.devices_changed(work, account_id)  # other servers stop sealing to it
     revoked = work.store.messaging.device(device.id)
     assert revoked is not None
     return revoked
@@ -122,8 +126,16 @@ def _own_device(work: Work, account_id: int, device_id: int) -> Device:
 # -- conversations -----------------------------------------------------------------------------
 
 
-def start(work: Work, account_id: int, participant_ids: Sequence[int]) -> ConversationView:
-    """A conversation between the account and these others (the same one, for one-to-one)."""
+def start(
+    work: Work,
+    account_id: int,
+    participant_ids: Sequence[int],
+    *,
+    remote_ok: Collection[int] = (),
+) -> ConversationView:
+    """A conversation between the account and these others (the same one, for one-to-one).
+    Remote accounts may be included when they are in `remote_ok` (their server runs Parvis:
+    e2e_federation.speakers); the conversation then goes to their servers."""
     others = sorted(set(participant_ids) - {account_id})
     if not others:
         raise Invalid("Validation failed: participant_ids: name at least one other account")
@@ -142,10 +154,10 @@ def start(work: Work, account_id: int, participant_ids: Sequence[int]) -> Conver
     blocked = work.store.social.blocked_with(account_id)
     for other in others:
         who = found[other]
-        if not who.local:
+        if not who.local and other not in remote_ok:
             raise Invalid(
-                f"Validation failed: participant_ids: @{who.acct} is on another server: "
-                "encrypted messages are between accounts of this server for now"
+                f"Validation failed: participant_ids: @{who.acct} is on a server that does not "
+                "take encrypted messages (only Parvis servers do)"
             )
         if who.suspended or other in blocked:
             raise Invalid(
@@ -157,10 +169,14 @@ def start(work: Work, account_id: int, participant_ids: Sequence[int]) -> Conver
     existing = work.store.messaging.by_pair(pair) if pair else None
     if existing is None:
         cid = new_id()
-        made = Conversation(cid, account_id, work.now(), cid, members)
+        federated = not all(found[a].local for a in members)
+        uri = e2e_ap.conversation_uri(found[account_id].uri, cid) if federated else None
+        made = Conversation(cid, account_id, work.now(), cid, members, uri=uri)
         existing = work.store.messaging.add_conversation(made, pair)
         if existing is None and pair is not None:  # made meanwhile by the other person
             existing = work.store.messaging.by_pair(pair)
+        elif existing is not None:
+            e2e_federation.conversation_started(work, existing)
     assert existing is not None
     return ConversationView(existing, [found[a] for a in existing.participant_ids])
 
@@ -245,7 +261,9 @@ def send(
             "key over the envelope (docs/messaging.md)"
         )
     message = Message(new_id(), convo.id, account_id, sender.id, work.now(), envelope)
-    store.add_message(message, [d for d in envelope.device_ids() if d != sender.id])
+    local = {d.id for d in store.devices_of(list(convo.participant_ids)) if d.local}
+    store.add_message(message, [d for d in envelope.device_ids() if d != sender.id and d in local])
+    e2e_federation.message_sent(work, convo, message)  # the other servers queue it for theirs
     return message
 
 

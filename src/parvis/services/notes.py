@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson
 
+from parvis.domain import models
 from parvis.domain.errors import Forbidden, Invalid, NotFound, RateLimited
 from parvis.domain.ids import new_id
 from parvis.domain.notes import scoring
@@ -357,6 +358,18 @@ def on_status(work: Work, viewer_id: int | None, status_id: int) -> list[NoteVie
 def shown_on(work: Work, status_ids: Sequence[int]) -> dict[int, NoteRow]:
     """The note shown on each post, for a page of posts (boosts: pass the originals' ids)."""
     return work.store.notes.shown_on(status_ids)
+
+
+def shown_notes(work: Work, statuses: Sequence[models.Status]) -> dict[int, models.ShownNote]:
+    """The note shown on each of these posts, on the originals of boosts and on quoted posts
+    (one query), as the API and the web app show it: `ViewerFlags.notes`."""
+    ids = [s.id for s in statuses] + [s.reblog.id for s in statuses if s.reblog]
+    ids += [s.quote.quoted_status.id for s in statuses if s.quote and s.quote.quoted_status]
+    shown = shown_on(work, ids) if ids else {}
+    return {
+        status_id: models.ShownNote(n.id, n.summary, n.sources, n.rating_status)
+        for status_id, n in shown.items()
+    }
 
 
 def to_rate(

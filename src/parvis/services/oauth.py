@@ -240,8 +240,9 @@ def issue_token(
     return IssuedToken(access_token=token, scopes=scopes, created_at=int(now.timestamp()))
 
 
-def verify_token(work: Work, token: str) -> TokenInfo:
-    """The token's grant; Unauthorized when unknown, revoked, expired or its user can't sign in."""
+def verify_token(work: Work, token: str, *, closing: bool = False) -> TokenInfo:
+    """The token's grant; Unauthorized when unknown, revoked, expired or its user can't sign in.
+    `closing`: an account closed for deletion may use it too (to see or cancel the deletion)."""
     row = work.store.oauth.grant(digest(token))  # token, user and account in one query
     now = work.now()
     if row is None or row["revoked_at"] is not None:
@@ -251,7 +252,8 @@ def verify_token(work: Work, token: str) -> TokenInfo:
     if row["account_id"] is not None:
         if row["user_account_id"] is None:
             raise Unauthorized("The access token is invalid")
-        if row["suspended_at"] is not None or row["disabled"]:
+        closed = closing and row["delete_after"] is not None
+        if (row["suspended_at"] is not None and not closed) or row["disabled"]:
             raise Forbidden("Your login is currently disabled")
         if not row["approved"] or not row["confirmed"]:
             raise Forbidden("Your login is missing a confirmed e-mail address or approval")

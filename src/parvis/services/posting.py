@@ -381,6 +381,12 @@ def _remove(work: Work, status: Status) -> None:
     store.statuses.delete(status.id)
 
 
+def erase(work: Work, status: Status) -> None:
+    """Remove a post (or boost) of an account being erased, telling no other server: the
+    Delete of the account itself does (services/deletion.py)."""
+    _remove(work, status)
+
+
 def reblog(work: Work, account_id: int, status_id: int, visibility: str | None = None) -> Status:
     original = visible_status(work, account_id, status_id)
     if original.reblog is not None:

@@ -85,7 +85,20 @@ def refresh_account(work: Work, account_id: int) -> None:
             work.store.oauth.revoke_all_for(account_id, now)
         work.store.accounts.update(account_id, values)
     elif account.suspended and _suspended_by_decision(work, account_id):
+        if _closed_for_deletion(work, account_id):
+            return
         work.store.accounts.update(account_id, {"suspended_at": None, "suspended_until": None})
+
+
+def _closed_for_deletion(work: Work, account_id: int) -> bool:
+    """A deletion is pending (services/deletion.py): the account stays closed, and cancelling
+    the deletion will open it (the suspension is now the request's)."""
+    found = work.store.erasure.request(account_id)
+    if found is None or found.delete_after is None:
+        return False
+    work.store.erasure.set_request(account_id, found.delete_after, True)
+    work.store.accounts.update(account_id, {"suspended_until": None})
+    return True
 
 
 def _suspended_by_decision(work: Work, account_id: int) -> bool:

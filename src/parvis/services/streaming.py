@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from parvis.domain.content import normalize_tag
 from parvis.domain.models import Notification, Status
 from parvis.domain.visibility import Visibility
+from parvis.services import notes
 from parvis.services.context import StreamEvent, Work
 
 
@@ -101,7 +102,9 @@ def status_created(work: Work, status: Status, recipients: Iterable[int]) -> Non
             if mention.domain is None:
                 local.add(mention.account_id)
         channels += [direct_channel(a) for a in sorted(local)]
-    work.emit(channels, "update", status, accounts=accounts)
+    # A post just written has no note yet; a boost or a quote shows its original's.
+    shown = notes.shown_notes(work, [status]) if status.reblog or status.quote else None
+    work.emit(channels, "update", status, accounts=accounts, notes=shown)
 
 
 def notification_created(work: Work, recipient_id: int, notification: Notification) -> None:
@@ -133,7 +136,8 @@ def resolve(work: Work) -> list[StreamEvent]:
         accounts = frozenset() if event == "delete" else involved(status)
         channels = tuple(audience(work, status))
         if channels:
-            events.append(StreamEvent(channels, event, payload, accounts))
+            shown = {} if event == "delete" else notes.shown_notes(work, [status])
+            events.append(StreamEvent(channels, event, payload, accounts, notes=shown))
     return events
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TypedDict
 
 from parvis.domain.errors import NotFound
-from parvis.domain.models import ShownNote, Status, ViewerFlags
+from parvis.domain.models import Status, ViewerFlags
 from parvis.domain.visibility import Visibility, may_see
 from parvis.services import filters, notes, polls
 from parvis.services.context import Work
@@ -130,22 +130,8 @@ def flags_for(work: Work, viewer_id: int | None, statuses: Sequence[Status]) -> 
     and the community notes shown on them (one query for the page)."""
     flags = work.store.interactions.flags(viewer_id, _flag_ids(statuses))
     flags = polls.with_votes(work, viewer_id, statuses, flags)
-    return _with_notes(work, statuses, flags)
-
-
-def _with_notes(work: Work, statuses: Sequence[Status], flags: ViewerFlags) -> ViewerFlags:
-    ids = _flag_ids(statuses)
-    ids += [s.quote.quoted_status.id for s in statuses if s.quote and s.quote.quoted_status]
-    shown = notes.shown_on(work, ids) if ids else {}
-    if not shown:
-        return flags
-    return replace(
-        flags,
-        notes={
-            status_id: ShownNote(n.id, n.summary, n.sources, n.rating_status)
-            for status_id, n in shown.items()
-        },
-    )
+    shown = notes.shown_notes(work, statuses)
+    return replace(flags, notes=shown) if shown else flags
 
 
 def _ordered(ids: list[int], paging: Paging) -> list[int]:

@@ -27,6 +27,9 @@ SQLITE_PRAGMAS = (
     # in the process's resident size. The OS page cache serves reads just as well.
     "PRAGMA mmap_size=0",
     "PRAGMA journal_size_limit=67108864",
+    # What is deleted is overwritten with zeros, not left in free pages of the file: an erased
+    # account or a deleted post cannot be read back from the database file or a copy of it.
+    "PRAGMA secure_delete=ON",
 )
 
 

@@ -4,6 +4,7 @@ Nothing here can read a message: the envelopes are stored as the sender sealed t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,19 @@ from parvis.storage.tables import (
     e2e_devices,
     e2e_messages,
     e2e_participants,
+    e2e_remote_accounts,
 )
+
+
+@dataclass(frozen=True)
+class RemoteDevices:
+    """Where a remote account lists its devices, when this server last read the list, and the
+    device ids it refused from it (taken here by another device)."""
+
+    account_id: int
+    devices_uri: str | None
+    fetched_at: datetime | None
+    refused: tuple[int, ...]
 
 
 def _device(r: Any) -> Device:
@@ -32,6 +45,7 @@ def _device(r: Any) -> Device:
         label=r["label"],
         created_at=r["created_at"],
         revoked_at=r["revoked_at"],
+        uri=r["uri"],
     )
 
 
@@ -139,6 +153,7 @@ class MessagingStore:
             "pair_key": pair_key,
             "created_at": conversation.created_at,
             "activity_id": conversation.activity_id,
+            "uri": conversation.uri,
         }
         if pair_key is None:
             self.conn.execute(insert(e2e_conversations).values(**row))
@@ -189,6 +204,7 @@ class MessagingStore:
                 created_at=r["created_at"],
                 activity_id=r["activity_id"],
                 participant_ids=tuple(members.get(r["id"], ())),
+                uri=r["uri"],
             )
             for cid in ids
             if (r := by_id.get(cid)) is not None
@@ -224,7 +240,10 @@ class MessagingStore:
 
     # -- messages -----------------------------------------------------------------------------
 
-    def add_message(self, message: Message, recipient_device_ids: Iterable[int]) -> None:
+    def add_message(
+        self, message: Message, recipient_device_ids: Iterable[int], uri: str | None = None
+    ) -> None:
+        """Store a message and queue it for these devices (`uri`: one sent from elsewhere)."""
         self.conn.execute(
             insert(e2e_messages).values(
                 id=message.id,
@@ -233,6 +252,7 @@ class MessagingStore:
                 sender_device_id=message.sender_device_id,
                 created_at=message.created_at,
                 envelope=message.envelope.pack(),
+                uri=uri,
             )
         )
         queue = [{"device_id": d, "message_id": message.id} for d in recipient_device_ids]
@@ -284,3 +304,119 @@ class MessagingStore:
             .values(fetched_at=now)
         )
         return int(done.rowcount or 0)
+
+    # -- between servers (services/e2e_federation.py) -----------------------------------------
+
+    def add_remote_device(self, device: Device, now: datetime) -> str:
+        """Keep a remote device under its home server's id: "added", "known" (the same device,
+        seen again), or "conflict" when its id or identity key is another device's here (never
+        overwritten)."""
+        row = (
+            self.conn.execute(select(e2e_devices).where(e2e_devices.c.id == device.id))
+            .mappings()
+            .first()
+        )
+        if row is not None:
+            same = (
+                row["account_id"] == device.account_id
+                and bytes(row["identity_key"]) == device.identity_key
+                and bytes(row["agreement_key"]) == device.agreement_key
+                and row["uri"] is not None
+            )
+            if not same:
+                return "conflict"
+            self.conn.execute(
+                update(e2e_devices).where(e2e_devices.c.id == device.id).values(fetched_at=now)
+            )
+            return "known"
+        taken = self.conn.execute(
+            select(e2e_devices.c.id).where(
+                (e2e_devices.c.identity_key == device.identity_key)
+                | (e2e_devices.c.uri == device.uri)
+            )
+        ).first()
+        if taken is not None:
+            return "conflict"
+        self.conn.execute(
+            insert(e2e_devices).values(
+                id=device.id,
+                account_id=device.account_id,
+                identity_key=device.identity_key,
+                agreement_key=device.agreement_key,
+                signature=device.signature,
+                label="",
+                created_at=device.created_at,
+                revoked_at=None,
+                uri=device.uri,
+                fetched_at=now,
+            )
+        )
+        return "added"
+
+    def revoke_remote_except(self, account_id: int, keep: Iterable[int], now: datetime) -> int:
+        """Revoke the account's remote devices its server no longer lists; how many."""
+        stmt = select(e2e_devices.c.id).where(
+            e2e_devices.c.account_id == account_id,
+            e2e_devices.c.uri.is_not(None),
+            e2e_devices.c.revoked_at.is_(None),
+        )
+        kept = set(keep)
+        gone = [d for (d,) in self.conn.execute(stmt) if d not in kept]
+        for device_id in gone:
+            self.revoke(device_id, now)
+        return len(gone)
+
+    def remote_devices(self, account_ids: Iterable[int]) -> dict[int, RemoteDevices]:
+        wanted = list(set(account_ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(e2e_remote_accounts).where(e2e_remote_accounts.c.account_id.in_(wanted))
+        ).mappings()
+        return {
+            r["account_id"]: RemoteDevices(
+                r["account_id"],
+                r["devices_uri"],
+                r["fetched_at"],
+                tuple(int(d) for d in str(r["refused"]).split(",") if d.isdigit()),
+            )
+            for r in rows
+        }
+
+    def set_remote_devices(self, found: RemoteDevices) -> None:
+        values = {
+            "devices_uri": found.devices_uri,
+            "fetched_at": found.fetched_at,
+            "refused": ",".join(str(d) for d in found.refused),
+        }
+        done = self.conn.execute(
+            update(e2e_remote_accounts)
+            .where(e2e_remote_accounts.c.account_id == found.account_id)
+            .values(**values)
+        )
+        if not done.rowcount:
+            insert_ignoring_duplicates(
+                self.conn, e2e_remote_accounts, [{"account_id": found.account_id, **values}]
+            )
+
+    def conversation_by_uri(self, uri: str) -> Conversation | None:
+        cid = self.conn.execute(
+            select(e2e_conversations.c.id).where(e2e_conversations.c.uri == uri)
+        ).scalar()
+        return self.conversation(int(cid)) if cid is not None else None
+
+    def has_message_uri(self, uri: str) -> bool:
+        found = self.conn.execute(select(e2e_messages.c.id).where(e2e_messages.c.uri == uri))
+        return found.first() is not None
+
+    def partners(self, account_id: int) -> set[int]:
+        """Everyone who shares a conversation with the account."""
+        mine = select(e2e_participants.c.conversation_id).where(
+            e2e_participants.c.account_id == account_id
+        )
+        rows = self.conn.execute(
+            select(e2e_participants.c.account_id)
+            .where(e2e_participants.c.conversation_id.in_(mine))
+            .distinct()
+        )
+        return {a for (a,) in rows if a != account_id}

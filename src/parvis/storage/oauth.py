@@ -17,6 +17,7 @@ _GRANT = (
         users.c.disabled,
         users.c.approved,
         users.c.confirmed,
+        users.c.delete_after,
         accounts.c.suspended_at,
     )
     .select_from(

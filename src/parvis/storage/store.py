@@ -8,6 +8,7 @@ from functools import cached_property
 
 from sqlalchemy.engine import Connection
 
+from parvis.storage.account_ips import AccountIpStore
 from parvis.storage.accounts import AccountStore
 from parvis.storage.activity import ActivityStore
 from parvis.storage.actors import ActorStore
@@ -18,6 +19,7 @@ from parvis.storage.deliveries import DeliveryStore
 from parvis.storage.directory import DirectoryStore
 from parvis.storage.domain_policy import DomainPolicyStore
 from parvis.storage.edits import EditStore
+from parvis.storage.erasure import ErasureStore
 from parvis.storage.featured_tags import FeaturedTagStore
 from parvis.storage.feeds import FeedStore, SqlFeedStore
 from parvis.storage.filters import FilterStore
@@ -243,6 +245,15 @@ class Store:
     @cached_property
     def messaging(self) -> MessagingStore:
         return MessagingStore(self.conn)
+
+    # Network addresses kept for the moderators (ip_retention_days)
+    @cached_property
+    def account_ips(self) -> AccountIpStore:
+        return AccountIpStore(self.conn)
+
+    @cached_property
+    def erasure(self) -> ErasureStore:
+        return ErasureStore(self.conn)
 
 
 class Stores:

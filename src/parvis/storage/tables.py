@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -146,6 +147,9 @@ users = Table(
     # The user asked to delete their account: it is closed, and erased after this moment unless
     # they cancel (`account_deletion_grace_days`).
     Column("delete_after", TS, nullable=True, index=True),
+    # The deletion request is what suspended the account (it was not suspended before):
+    # cancelling lifts that suspension, and only that one (services/deletion.py).
+    Column("closed_by_deletion", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 oauth_apps = Table(
@@ -1353,7 +1357,12 @@ e2e_devices = Table(
     Column("label", String(64), nullable=False, default=""),
     Column("created_at", TS, nullable=False),
     Column("revoked_at", TS, nullable=True),
+    # (0017) a remote device: the URI of its record, when its home server last listed it. Its
+    # `id` is the one its home server gave it (the same on every server of a conversation).
+    Column("uri", String(2048), nullable=True),
+    Column("fetched_at", TS, nullable=True),
 )
+Index("ix_e2e_devices_uri", e2e_devices.c.uri, unique=True)
 
 # A conversation: a fixed set of local accounts. `pair_key` ("low:high" account ids) makes a
 # one-to-one conversation unique; `activity_id` (its id, then its latest message's) orders the
@@ -1366,7 +1375,11 @@ e2e_conversations = Table(
     Column("pair_key", String(41), nullable=True, unique=True),
     Column("created_at", TS, nullable=False),
     Column("activity_id", ID, nullable=False, index=True),
+    # (0017) a conversation with people on other servers: its URI, on the server of the person
+    # who started it (whose id it keeps everywhere).
+    Column("uri", String(2048), nullable=True),
 )
+Index("ix_e2e_conversations_uri", e2e_conversations.c.uri, unique=True)
 
 e2e_participants = Table(
     "e2e_participants",
@@ -1404,7 +1417,9 @@ e2e_messages = Table(
     ),
     Column("created_at", TS, nullable=False),
     Column("envelope", LargeBinary, nullable=False),
+    Column("uri", String(2048), nullable=True),  # (0017) a message sent from another server
 )
+Index("ix_e2e_messages_uri", e2e_messages.c.uri, unique=True)
 
 # Each device's queue: a row per message sealed to it (the sender's own device excepted),
 # `fetched_at` set when the device acknowledges it.
@@ -1417,6 +1432,21 @@ e2e_deliveries = Table(
 )
 Index("ix_e2e_deliveries_message_id", e2e_deliveries.c.message_id)
 
+
+# -- 0017 end-to-end encrypted messages between servers ----------------------------------------
+
+# A remote account's published devices (FEDERATION.md, "Encrypted messages"): where its server
+# lists them, when this server last read the list, and the device ids it refused from it (an id
+# or identity key already taken here by another device: "ask them to re-create their device").
+e2e_remote_accounts = Table(
+    "e2e_remote_accounts",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("devices_uri", String(2048), nullable=True),
+    Column("fetched_at", TS, nullable=True),
+    Column("refused", Text, nullable=False, default=""),
+)
+
 # The network address an account signed up or signed in from (`purpose`: sign_up | sign_in),
 # kept `ip_retention_days` (0: never stored) for the moderators' fight against abuse, then
 # deleted by the `prune_ips` job.
@@ -1428,4 +1458,30 @@ account_ips = Table(
     Column("ip", String(45), primary_key=True),
     Column("first_seen_at", TS, nullable=False),
     Column("last_seen_at", TS, nullable=False, index=True),
+)
+# Ban evasion: the other accounts seen at an address.
+Index("ix_account_ips_ip", account_ips.c.ip)
+
+
+# -- 0016 account deletion ---------------------------------------------------------------------
+
+# The usernames of erased local accounts, as keyed hashes and nothing else: HMAC-SHA-256 with
+# the server secret of the lowercased name. A name is never given again (other servers cache
+# the old actor), and its actor URI answers 410 Gone (services/deletion.py).
+erased_usernames = Table(
+    "erased_usernames",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+)
+
+# A local account being erased: its Delete is queued when the row is written (`started_at`);
+# its posts go in batches, then everything else (`erased_at`). What is left of it, its bare
+# actor (URI and key pair, to sign the Delete), is removed with its deliveries once none is
+# pending.
+account_tombstones = Table(
+    "account_tombstones",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("started_at", TS, nullable=False),
+    Column("erased_at", TS, nullable=True),
 )

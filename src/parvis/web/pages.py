@@ -142,6 +142,14 @@ class Visitor:
         return self.account.id if self.account else None
 
 
+def client_address(request: Request) -> str | None:
+    """The visitor's network address as the server sees it: the TCP peer, or the address a
+    trusted proxy gave in X-Forwarded-For (uvicorn's --proxy-headers and
+    --forwarded-allow-ips decide whom to trust). Kept only at sign-up and sign-in, a few days
+    (services/network_addresses.py)."""
+    return request.client.host if request.client else None
+
+
 def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt

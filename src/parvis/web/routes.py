@@ -13,11 +13,13 @@ from parvis.web.views import (
     auth,
     consent,
     decisions,
+    deletion,
     feeds,
     filters,
     labels,
     lists,
     marks,
+    messages,
     moderation,
     notes,
     notifications,
@@ -44,6 +46,7 @@ def web_routes() -> list[BaseRoute]:
         *labels.routes,  # before settings and moderation: /settings/labels, /moderation/signals
         *profiles.routes,  # before posts: `/@name/media` is not a post
         *notifications.routes,
+        *messages.routes,  # before settings: /settings/devices/{id}/revoke
         *search.routes,
         *marks.routes,
         *notes.routes,
@@ -52,6 +55,7 @@ def web_routes() -> list[BaseRoute]:
         *decisions.routes,  # before settings: /settings/reports, /settings/moderation
         *moderation.routes,
         *portability.routes,
+        *deletion.routes,  # before settings: /settings/account/delete
         *settings.routes,
         *lists.routes,
         *filters.routes,

@@ -7,13 +7,13 @@ neither read the cookie nor compute the field, so it cannot forge a form post.""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 
 from starlette.requests import Request
 
-CSRF_COOKIE = "parvis_csrf"
+from parvis.services import sessions
+
+CSRF_COOKIE = sessions.CSRF_COOKIE
 CSRF_FIELD = "csrf"
 
 CSP = "; ".join(
@@ -34,6 +34,12 @@ CSP = "; ".join(
     ]
 )
 
+# The end-to-end messages pages (and the export page, which decrypts) run libsodium, compiled to
+# WebAssembly: compiling it needs 'wasm-unsafe-eval', which allows WebAssembly and nothing else
+# (never eval() or new Function(): that would be 'unsafe-eval'). Only those pages get it.
+CSP_WASM = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+assert CSP_WASM != CSP
+
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
@@ -52,25 +58,10 @@ def browser_secret(request: Request) -> tuple[str, bool]:
     return secrets.token_urlsafe(32), True
 
 
-def _browser_token(key: bytes, browser: str) -> bytes:
-    return hmac.new(key, b"csrf:" + browser.encode(), hashlib.sha256).digest()
-
-
 def csrf_token(key: bytes, browser: str) -> str:
-    """The token for this browser's forms, masked with a fresh random pad on every page, so
-    that compressed pages never repeat the same secret bytes (BREACH)."""
-    pad = secrets.token_bytes(32)
-    masked = bytes(a ^ b for a, b in zip(pad, _browser_token(key, browser), strict=True))
-    return (pad + masked).hex()
+    """The token for this browser's forms (see services/sessions.py, which the API shares)."""
+    return sessions.csrf_token(key, browser)
 
 
 def csrf_ok(key: bytes, request: Request, submitted: str | None) -> bool:
-    browser = request.cookies.get(CSRF_COOKIE, "")
-    if not browser or not submitted or len(submitted) != 128:
-        return False
-    try:
-        raw = bytes.fromhex(submitted)
-    except ValueError:
-        return False
-    unmasked = bytes(a ^ b for a, b in zip(raw[:32], raw[32:], strict=True))
-    return hmac.compare_digest(_browser_token(key, browser), unmasked)
+    return sessions.csrf_matches(key, request.cookies.get(CSRF_COOKIE, ""), submitted)

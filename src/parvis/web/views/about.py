@@ -15,6 +15,7 @@ from starlette.routing import Route
 from parvis.services import policies, rules
 from parvis.services import transparency_report as reports
 from parvis.services.context import Work
+from parvis.web import i18n
 from parvis.web.pages import read, render, runtime, visitor
 
 
@@ -33,9 +34,19 @@ async def about(request: Request) -> Response:
 
 
 async def privacy(request: Request) -> Response:
+    """Parvis's own policy in the visitor's language, its figures from the settings (the API
+    serves the same text in English); an operator's own text as it was written."""
     who = await visitor(request)
     settings = runtime(request).settings
-    return render(request, who, "privacy.html", privacy_html=Markup(policies.privacy(settings)))
+    own = policies.is_default_privacy(settings)
+    text = policies.privacy(settings, i18n.translations(who.locale))
+    return render(
+        request,
+        who,
+        "privacy.html",
+        privacy_html=Markup(text),  # built escaped by the policies service
+        policy_lang=who.locale if own else "",
+    )
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parvis.domain.errors import DomainError, Forbidden
-from parvis.services import accounts, appeals, rules, sessions
+from parvis.services import accounts, appeals, deletion, network_addresses, rules, sessions
 from parvis.services.context import Work
 from parvis.web import i18n
 from parvis.web.pages import (
     LANG_COOKIE,
     YEAR,
     back,
+    client_address,
     error_message,
     form,
     read,
@@ -25,6 +26,7 @@ from parvis.web.pages import (
     write,
 )
 from parvis.web.views import decisions
+from parvis.web.views.deletion import closed_page
 
 
 async def landing(request: Request) -> Response:
@@ -51,8 +53,19 @@ async def login(request: Request) -> Response:
     data = await form(request)
     login_name, password = text(data, "login", limit=320), text(data, "password", limit=1024)
     try:
-        token = await write(request, lambda work: sessions.start(work, login_name, password))
+        token = await write(
+            request,
+            lambda work: sessions.start(
+                work, login_name, password, address=client_address(request)
+            ),
+        )
     except DomainError as exc:
+        if isinstance(exc, Forbidden):  # right password: a closed account may cancel
+            closing = await write(
+                request, lambda work: deletion.closed_ticket(work, login_name, password)
+            )
+            if closing is not None:
+                return await closed_page(request, *closing)
         if isinstance(exc, Forbidden):  # right password: a suspended author may still appeal
             found = await write(
                 request, lambda work: appeals.suspended_ticket(work, login_name, password)
@@ -103,8 +116,11 @@ async def signup(request: Request) -> Response:
         reason=values["reason"] or None,
     )
 
+    address = client_address(request)
+
     def run(work: Work) -> str | None:
         user = accounts.register(work, reg)
+        network_addresses.record(work, user.account_id, "sign_up", address)
         if not (user.approved and user.confirmed):
             return None  # waits for a moderator (approval mode)
         return sessions.start(work, reg.email, reg.password)

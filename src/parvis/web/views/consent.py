@@ -20,10 +20,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from parvis.domain.errors import DomainError
-from parvis.services import accounts, oauth
+from parvis.services import accounts, network_addresses, oauth
 from parvis.services.context import Work
 from parvis.web import i18n
-from parvis.web.pages import csrf_valid, error_message, render, visitor, write
+from parvis.web.pages import (
+    client_address,
+    csrf_valid,
+    error_message,
+    render,
+    visitor,
+    write,
+)
 
 TICKET_SECONDS = 600
 AUTH_KEYS = (
@@ -80,6 +87,7 @@ def _decide(
     session_account: int | None,
     genuine: bool,
     locale: str,
+    address: str | None = None,
 ) -> Step:
     """The page's logic, in one unit of work: check the app, who is signing in, the answer."""
     try:
@@ -102,6 +110,7 @@ def _decide(
             try:
                 user = accounts.authenticate(work, form["login"], form.get("password", ""))
                 user_id = user.account_id
+                network_addresses.record(work, user_id, "sign_in", address)
             except DomainError as exc:
                 failure = error_message(exc, locale)
     if user_id is None:
@@ -166,6 +175,7 @@ async def authorize(request: Request) -> Response:
                 session_account=who.account_id,
                 genuine=genuine,
                 locale=who.locale,
+                address=client_address(request),
             ),
         )
     if step.location is not None:

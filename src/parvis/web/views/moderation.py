@@ -8,6 +8,9 @@
   explanation...). A refused decision is shown again with its errors and nothing restricted.
 - `/moderation/cases/new?status=ID` (or `?account=ID`): a decision no notice asked for (own
   initiative); an existing case of that subject is opened instead.
+- Both case pages show a local account's sign-up and sign-in addresses and the other accounts
+  seen at them (ban evasion): the only place the web app shows addresses to anyone but
+  their owner.
 - `/moderation/appeals`: pending appeals, decided by a moderator other than the decider.
 """
 
@@ -29,7 +32,7 @@ from parvis.domain import moderation as vocab
 from parvis.domain.errors import DomainError, Forbidden, NotFound
 from parvis.domain.ids import parse_id
 from parvis.domain.models import Account, Status
-from parvis.services import appeals, moderation
+from parvis.services import appeals, moderation, network_addresses
 from parvis.services import rules as server_rules
 from parvis.services.context import Work
 from parvis.storage.moderation import AppealRow, CaseRow, DecisionRow
@@ -158,6 +161,13 @@ class CasePage:
     rules: tuple[server_rules.Rule, ...]
     suggested_law: str
     suggested_rule: str
+    # The account's sign-up and sign-in addresses and the other accounts seen at them (local
+    # accounts only; empty when the server keeps none).
+    addresses: network_addresses.Seen | None = None
+
+
+def _addresses(work: Work, me: int | None, account: Account) -> network_addresses.Seen | None:
+    return network_addresses.for_moderators(work, me, account.id) if account.local else None
 
 
 def _case_page(work: Work, me: int | None, case_id: int) -> CasePage:
@@ -184,6 +194,7 @@ def _case_page(work: Work, me: int | None, case_id: int) -> CasePage:
         rules=tuple(server_rules.current(work)),
         suggested_law=law,
         suggested_rule=cited,
+        addresses=_addresses(work, me, view.account),
     )
 
 
@@ -220,6 +231,7 @@ def _new_case_page(
         rules=tuple(server_rules.current(work)),
         suggested_law="",
         suggested_rule="",
+        addresses=_addresses(work, me, account),
     )
 
 

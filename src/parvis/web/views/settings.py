@@ -4,20 +4,24 @@ with `?saved=1`); a refused form is shown again with the message."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
+import anyio.to_thread
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from parvis.domain.errors import DomainError, InvalidMedia
 from parvis.domain.ids import parse_id
 from parvis.domain.models import Account
-from parvis.services import accounts, authorizations, export, media, social
+from parvis.services import accounts, authorizations, export, media, network_addresses, social
 from parvis.services.context import Work
-from parvis.web import i18n
+from parvis.storage.account_ips import AddressRow
+from parvis.web import i18n, security
 from parvis.web.pages import (
     LANG_COOKIE,
     YEAR,
@@ -32,8 +36,11 @@ from parvis.web.pages import (
     visitor,
     write,
 )
+from parvis.web.views import deletion
 
 MAX_FIELDS = accounts.MAX_FIELDS
+EXPORT_SPOOL = 16 * 1024**2  # an export larger than this is spooled to a temporary file
+EXPORT_CHUNK = 256 * 1024
 PEOPLE_LIMIT = 200
 
 
@@ -227,7 +234,7 @@ async def account_page(request: Request) -> Response:
     who = await _signed_in(request)
     if who is None:
         return _login()
-    return _page(request, who, "account")
+    return _page(request, who, "account", **deletion.page_context(request))
 
 
 async def password(request: Request) -> Response:
@@ -239,7 +246,9 @@ async def password(request: Request) -> Response:
     new = text(data, "new_password", limit=1024)
     confirm = text(data, "confirm_password", limit=1024)
     if new != confirm:
-        return _page(request, who, "account", code=422, mismatch=True)
+        return _page(
+            request, who, "account", code=422, mismatch=True, **deletion.page_context(request)
+        )
     account_id, keep = who.account_id, who.token
 
     def run(work: Work) -> int:
@@ -248,7 +257,14 @@ async def password(request: Request) -> Response:
     try:
         await write(request, run)
     except DomainError as exc:
-        return _page(request, who, "account", code=exc.status, error=error_message(exc))
+        return _page(
+            request,
+            who,
+            "account",
+            code=exc.status,
+            error=error_message(exc),
+            **deletion.page_context(request),
+        )
     return redirect("/settings/account?saved=1")
 
 
@@ -312,8 +328,13 @@ async def sessions_page(request: Request) -> Response:
     if who is None or who.account_id is None:
         return _login()
     account_id, token = who.account_id, who.token
-    found = await read(request, lambda work: authorizations.of_account(work, account_id, token))
-    return _page(request, who, "sessions", found=found)
+
+    def load(work: Work) -> tuple[authorizations.Authorizations, list[AddressRow]]:
+        found = authorizations.of_account(work, account_id, token)
+        return found, network_addresses.own(work, account_id)
+
+    found, addresses = await read(request, load)
+    return _page(request, who, "sessions", found=found, addresses=addresses)
 
 
 async def revoke(request: Request) -> Response:
@@ -347,7 +368,10 @@ async def export_page(request: Request) -> Response:
     who = await _signed_in(request)
     if who is None:
         return _login()
-    return _page(request, who, "export")
+    response = _page(request, who, "export")
+    # Its "download my messages" button decrypts in the browser, with libsodium (WebAssembly).
+    response.headers["Content-Security-Policy"] = security.CSP_WASM
+    return response
 
 
 async def export_archive(request: Request) -> Response:
@@ -357,15 +381,34 @@ async def export_archive(request: Request) -> Response:
         return _login()
     account_id, files = who.account_id, runtime(request).files
 
-    def run(work: Work) -> tuple[bytes, str]:
-        return export.build(work, account_id, files), export.filename(work, account_id)
+    def run(work: Work) -> tuple[IO[bytes], str]:
+        # Written into a temporary file (on disk past EXPORT_SPOOL bytes) and sent from it: an
+        # archive with its media files is never held whole in memory.
+        spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL)  # noqa: SIM115
+        try:
+            export.write_archive(work, account_id, spool, files)
+        except BaseException:
+            spool.close()
+            raise
+        return spool, export.filename(work, account_id)
 
-    archive, name = await read(request, run)
-    return Response(
-        archive,
+    spool, name = await read(request, run)
+    size = spool.tell()
+    spool.seek(0)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await anyio.to_thread.run_sync(spool.read, EXPORT_CHUNK):
+                yield chunk
+        finally:
+            spool.close()
+
+    return StreamingResponse(
+        chunks(),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(size),
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id", "purpose", "ip", name="pk_account_ips"),
     )
     op.create_index("ix_account_ips_last_seen_at", "account_ips", ["last_seen_at"])
+    op.create_index("ix_account_ips_ip", "account_ips", ["ip"])
 
 
 def downgrade() -> None:
