@@ -98,7 +98,12 @@ def serve(
         ),
     ] = False,
     access_log: Annotated[
-        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request: method, path and status; never the client's address or "
+            "the query string.",
+        ),
     ] = True,
     log_level: Annotated[
         str, typer.Option(help="Server log level: critical, error, warning, info, debug.")
@@ -126,6 +131,7 @@ def serve(
     import uvicorn
 
     from parvis.app import build
+    from parvis.cli.request_log import logging_config
     from parvis.storage.migrate import current
 
     settings = settings_for(ctx)
@@ -157,6 +163,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=access_log,
+        log_config=logging_config(),
         log_level=log_level,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
