@@ -30,7 +30,13 @@ from parvis.app import Parvis
 from parvis.domain.activitypub import e2e as e2e_ap
 from parvis.domain.activitypub import parse
 from parvis.domain.messaging import Envelope
-from parvis.storage.tables import e2e_conversations, e2e_deliveries, e2e_messages, federation_inbox
+from parvis.storage.tables import (
+    e2e_conversations,
+    e2e_deliveries,
+    e2e_messages,
+    federation_deliveries,
+    federation_inbox,
+)
 from tests.builders import User, make_user, ok
 from tests.clients.e2e_client import (
     E2E,
@@ -53,6 +59,7 @@ from tests.federation.test_inbox import (
 )
 from tests.federation.test_inbox import client as client
 from tests.federation.test_inbox import world as world
+from tests.web.browser import browser, csrf, log_in
 
 SECRET = "Rendez-vous au parvis à 18 h, code 7F3A-9C21 — ne le dis à personne"
 REPLY = "D'accord : j'apporte les tracts. Réponse n°2 ✊"
@@ -630,3 +637,42 @@ def test_blocks_keep_remote_conversations_and_messages_out(
         "ignored: a participant here blocks the starter, or is blocked by them",
     )
     assert b1.inbox() == [] and count(parvis, e2e_messages) == 0
+
+
+def test_the_web_form_starts_a_conversation_with_someone_on_another_parvis_server(
+    client: TestClient, parvis: Parvis, world: Fediverse
+) -> None:
+    """Messages → New conversation with `@name@server`: a known account of a Parvis server is
+    taken in (its server asked by NodeInfo), and the conversation is sent there."""
+    _serve_nodeinfo(world, "parvis.example")
+    peer = Peer(world, "paula")
+    lea, _ = _local_device(client, "lea")
+    found = lea.get("/api/v2/search", params={"q": "paula@parvis.example", "resolve": "true"})
+    assert [a["acct"] for a in ok(found)["accounts"]] == ["paula@parvis.example"]
+
+    web = browser(client)
+    log_in(web, "lea@example.org", "correct horse battery")
+    token = csrf(web.get("/messages").text)
+    r = web.post(
+        "/messages",
+        data={"csrf": token, "people": "@paula@parvis.example"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    conversation_id = r.headers["location"].rsplit("/", 1)[1]
+    [row] = parvis.runtime.read(
+        lambda work: work.store.conn.execute(
+            e2e_conversations.select().where(e2e_conversations.c.id == int(conversation_id))
+        ).all()
+    )
+    assert row.uri and row.uri.startswith(BASE)
+    sent = count(parvis, federation_deliveries, federation_deliveries.c.host == "parvis.example")
+    assert sent == 1, "the conversation's Create goes to paula's server"
+    assert peer.remote.uri
+
+    unknown = web.post(
+        "/messages",
+        data={"csrf": csrf(web.get("/messages").text), "people": "@nobody@parvis.example"},
+    )
+    assert unknown.status_code == 422
+    assert "No account is called @nobody@parvis.example here." in unknown.text

@@ -16,6 +16,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,7 +24,7 @@ from starlette.routing import Route
 from parvis.domain.errors import DomainError, NotFound
 from parvis.domain.ids import parse_id
 from parvis.domain.messaging import MAX_PARTICIPANTS
-from parvis.services import accounts, messaging
+from parvis.services import accounts, e2e_federation, messaging
 from parvis.services.context import Work
 from parvis.services.messaging import ConversationView
 from parvis.services.timelines import Paging
@@ -35,6 +36,7 @@ from parvis.web.pages import (
     read,
     redirect,
     render,
+    runtime,
     text,
     visit,
     visitor,
@@ -99,8 +101,8 @@ async def start(request: Request) -> Response:
     account_id = who.account_id
     gettext = i18n.translations(who.locale).gettext
 
-    def run(work: Work) -> int | str:
-        """The conversation's id, or what is wrong with the names, for the form."""
+    def resolve(work: Work) -> list[int] | str:
+        """The accounts named, or what is wrong with the names, for the form."""
         if not names:
             return gettext("Name at least one person, as @name.")
         if len(names) >= MAX_PARTICIPANTS:
@@ -115,7 +117,23 @@ async def start(request: Request) -> Response:
                 return gettext("No account is called %(name)s here.") % {
                     "name": "@" + name.lstrip("@")
                 }
-        return messaging.start(work, account_id, ids).conversation.id
+        return ids
+
+    def run(work: Work) -> int | str:
+        """The conversation's id, or what is wrong with the names."""
+        ids = resolve(work)
+        if isinstance(ids, str):
+            return ids
+        return messaging.start(work, account_id, ids, remote_ok=remote_ok).conversation.id
+
+    # People on other servers may take part when their server runs Parvis (asked outside any
+    # transaction: it may take a NodeInfo request).
+    named = await read(request, resolve)
+    remote_ok = (
+        await anyio.to_thread.run_sync(e2e_federation.speakers, runtime(request), named)
+        if isinstance(named, list)
+        else set()
+    )
 
     try:
         done = await write(request, run)
