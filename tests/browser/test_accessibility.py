@@ -138,6 +138,10 @@ PAGES = [
     ("settings", "/settings", True),
     ("notifications", "/notifications", True),
     ("search", "/search?q=anna", True),
+    ("messages", "/messages", True),
+    ("devices", "/settings/devices", True),
+    ("account and its deletion", "/settings/account", True),
+    ("privacy", "/privacy", False),
 ]
 
 
