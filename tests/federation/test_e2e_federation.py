@@ -676,3 +676,10 @@ def test_the_web_form_starts_a_conversation_with_someone_on_another_parvis_serve
     )
     assert unknown.status_code == 422
     assert "No account is called @nobody@parvis.example here." in unknown.text
+
+    # Someone who blocks a server cannot start a conversation with anyone there.
+    ok(lea.post("/api/v1/domain_blocks", data={"domain": "parvis.example"}))
+    paula_id = ok(found)["accounts"][0]["id"]
+    refused = lea.post(f"{E2E}/conversations", json={"participant_ids": [paula_id]})
+    assert refused.status_code == 422
+    assert "you block the server of @paula@parvis.example" in refused.json()["error"]

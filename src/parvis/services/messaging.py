@@ -152,8 +152,13 @@ def start(
             + ", ".join(str(a) for a in unknown)
         )
     blocked = work.store.social.blocked_with(account_id)
+    blocked_domains = {d.lower() for d in work.store.social.blocked_domains(account_id)}
     for other in others:
         who = found[other]
+        if who.domain is not None and who.domain.lower() in blocked_domains:
+            raise Invalid(
+                f"Validation failed: participant_ids: you block the server of @{who.acct}"
+            )
         if not who.local and other not in remote_ok:
             raise Invalid(
                 f"Validation failed: participant_ids: @{who.acct} is on a server that does not "
