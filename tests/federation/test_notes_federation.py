@@ -302,6 +302,37 @@ def test_notes_and_ratings_go_to_parvis_servers_only(
     assert set(mastodon_got) == {"Accept", "Create"}
 
 
+def test_a_host_is_asked_again_what_it_runs_after_a_week(
+    client: TestClient, parvis: Parvis, world: Fediverse
+) -> None:
+    """A server may move to Parvis (or away): what it runs is asked again once a week, not at
+    every delivery; a known server that cannot answer keeps what it was known to run."""
+    author, writer = _users(parvis, client, "wanda", "walt")
+    mover, quiet = _remote(world, "moe", "moving.example"), _remote(world, "gil", "quiet.example")
+    _serve_nodeinfo(world, "moving.example", "mastodon")
+    _serve_nodeinfo(world, "quiet.example", "parvis")
+    for who in (mover, quiet):
+        _follow(client, who, "wanda")
+
+    def note_sent_to() -> set[str]:
+        post = author.status(f"A claim {len(world.delivered)}")
+        before = len(_notes_sent(world))
+        _write(parvis, lambda w: notes.write(w, int(writer.id), int(post["id"]), MISLEADING))
+        return {url for url, _ in _notes_sent(world)[before:]}
+
+    assert note_sent_to() == {"https://quiet.example/inbox"}
+    _serve_nodeinfo(world, "moving.example", "parvis")  # it moves to Parvis
+    for path in ("/.well-known/nodeinfo", "/nodeinfo/2.0"):  # and the other stops answering
+        del world.docs[f"https://quiet.example{path}"]
+    assert note_sent_to() == {"https://quiet.example/inbox"}  # within the week: as known
+
+    later = datetime.now(UTC) + timedelta(days=8)
+    parvis.runtime.clock = lambda: later
+    assert note_sent_to() == {"https://moving.example/inbox", "https://quiet.example/inbox"}
+    for host in ("moving.example", "quiet.example"):
+        assert _probes(world).count(f"https://{host}/.well-known/nodeinfo") == 2
+
+
 def test_a_note_about_a_remote_post_goes_to_its_server(
     client: TestClient, parvis: Parvis, world: Fediverse
 ) -> None:

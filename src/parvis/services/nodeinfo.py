@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from parvis.domain import netguard
@@ -22,6 +23,7 @@ WELL_KNOWN = "/.well-known/nodeinfo"
 SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/"
 PARVIS = "parvis"
 MAX_PROBES = 20  # hosts asked at most per call: the rest wait for the next one
+SOFTWARE_TTL = timedelta(days=7)  # a server may change software (or move to Parvis)
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -92,20 +94,31 @@ def probe(net: Network, url: str) -> str | None:
 
 def software_of(net: Network, urls: Iterable[str]) -> dict[str, str]:
     """The software of the hosts of these URLs (inboxes), by host: what is known, and for at
-    most MAX_PROBES unknown hosts, what they answer now (recorded)."""
+    most MAX_PROBES hosts unknown or last asked more than SOFTWARE_TTL ago, what they answer
+    now (recorded). A known host that cannot answer keeps its name until the next week."""
     by_host: dict[str, str] = {}
     for url in urls:
         host = host_key(url)
         if host is not None:
             by_host.setdefault(host, url)
-    found = net.read(lambda work: work.store.deliveries.software(by_host))
-    for host in [h for h in sorted(by_host) if h not in found][:MAX_PROBES]:
+    now, known = net.read(
+        lambda work: (work.now(), work.store.deliveries.software_checked(by_host))
+    )
+    found = {host: name for host, (name, _) in known.items() if name}
+
+    def due(host: str) -> bool:
+        name, checked_at = known.get(host, ("", None))
+        return not name or checked_at is None or checked_at < now - SOFTWARE_TTL
+
+    for host in [h for h in sorted(by_host) if due(h)][:MAX_PROBES]:
         name = probe(net, by_host[host])
         if name is not None:
             _record(net, host, name)
             found[host] = name
+        elif host in found:
+            _record(net, host, found[host])
     return found
 
 
 def _record(net: Network, host: str, name: str) -> None:
-    net.write(lambda work: work.store.deliveries.set_software(host, name))
+    net.write(lambda work: work.store.deliveries.set_software(host, name, work.now()))

@@ -356,13 +356,22 @@ class DeliveryStore:
         )
         return {str(r[0]): str(r[1]) for r in rows}
 
-    def set_software(self, host: str, software: str) -> None:
-        result = self.conn.execute(update(_h).where(_h.c.host == host).values(software=software))
+    def software_checked(self, hosts: Iterable[str]) -> dict[str, tuple[str, datetime | None]]:
+        """What each of these hosts is known to run ("" when unknown) and when that was read."""
+        wanted = list(set(hosts))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(_h.c.host, _h.c.software, _h.c.software_checked_at).where(_h.c.host.in_(wanted))
+        )
+        return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+
+    def set_software(self, host: str, software: str, checked_at: datetime) -> None:
+        values = {"software": software, "software_checked_at": checked_at}
+        result = self.conn.execute(update(_h).where(_h.c.host == host).values(**values))
         if not result.rowcount:
             insert_ignoring_duplicates(
-                self.conn,
-                _h,
-                [{"host": host, "consecutive_failures": 0, "software": software}],
+                self.conn, _h, [{"host": host, "consecutive_failures": 0, **values}]
             )
 
     def unhealthy_hosts(self, now: datetime, limit: int = 200) -> list[HostRow]:

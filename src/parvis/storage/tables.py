@@ -1083,6 +1083,8 @@ federation_hosts = Table(
     Column("dead_at", TS, nullable=True),
     Column("last_success_at", TS, nullable=True),
     Column("software", String(64), nullable=False, default=""),
+    # When `software` was last read from the host's NodeInfo (asked again after a week).
+    Column("software_checked_at", TS, nullable=True),
 )
 
 # The operator's domain blocks (Mastodon's severities: suspend, silence as "limit", noop).
