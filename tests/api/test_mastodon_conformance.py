@@ -706,6 +706,7 @@ PARVIS_ONLY = {
     "GET /api/parvis/v1/e2e/conversations/{id}/messages": "encrypted history, Mastodon paging",
     "GET /api/parvis/v1/e2e/devices/{id}/inbox": "a device's queue of envelopes",
     "POST /api/parvis/v1/e2e/devices/{id}/inbox/ack": "take envelopes off a device's queue",
+    "POST /api/parvis/v1/e2e/devices/{id}/history": "give a new device the message history",
     "POST /api/parvis/v1/account/deletion": "ask for the account's deletion (a grace period)",
     "GET /api/parvis/v1/account/deletion": "when the account will be erased, if at all",
     "DELETE /api/parvis/v1/account/deletion": "cancel a pending deletion",

@@ -8,8 +8,10 @@ a public post's text, the control, is found in each.
 
 Then one of them adds a second browser: the other's conversation warns that their devices
 changed and shows a new safety number, the same in every browser and in the Python client;
-"I have checked" takes the warning away. A message altered on the server is shown as altered,
-never decrypted. The decrypted export and "Forget this device" work from Settings."""
+"I have checked" takes the warning away. The second browser cannot read older messages until
+the first gives it the history (Settings → Devices), after which it reads them. A message
+altered on the server is shown as altered, never decrypted. The decrypted export and "Forget
+this device" work from Settings."""
 
 from __future__ import annotations
 
@@ -358,6 +360,24 @@ def test_a_second_device_changes_the_safety_number_and_warns(
     expect(message(bob2, SECRETS["after"])).to_be_visible()
     expect(message(bob, SECRETS["after"])).to_be_visible()
     expect(bob2.locator("li.e2e-message[data-status=unreadable]").first).to_be_visible()
+
+    # On bob's request, his first browser gives the new one the history it could not read.
+    bob.goto(url + "/settings/devices")
+    give = bob.get_by_role("button", name=re.compile("^Give my message history to this device"))
+    expect(give).to_have_count(1)  # bob2's row only: not this browser's own
+    bob.once("dialog", lambda d: d.accept())
+    give.click()
+    expect(bob.locator("[data-e2e-status]")).to_have_text(
+        "6 messages given: the other device can read them now."
+    )
+    bob2.reload()
+    loaded(bob2)
+    expect(message(bob2, SECRETS["one"])).to_be_visible()  # alice's signature, checked again
+    expect(message(bob2, SECRETS["reply"])).to_be_visible()
+    expect(bob2.locator("li.e2e-message[data-status=unreadable]")).to_have_count(0)
+    bob2.goto(f"{url}/messages/{ids['group']}")
+    loaded(bob2)
+    expect(message(bob2, SECRETS["group_c"])).to_be_visible()  # from the Python client
     world.pages["bob2"] = bob2
     assert world.errors == [], world.errors
 

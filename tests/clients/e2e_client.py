@@ -336,13 +336,8 @@ class E2EClient:
             VerifyKey(identity).verify(text, unb64(message["signature"]))
         except (BadSignatureError, ValueError) as exc:
             raise Tampered(f"message {message['id']}: its signature does not verify") from exc
-        mine = [k for d, k in keys if d == self.device_id]
-        if not mine:
-            raise E2EError(f"message {message['id']}: not sealed to this device")
         try:
-            key = sodium.crypto_box_seal_open(
-                mine[0], bytes(self.agreement.public_key), bytes(self.agreement)
-            )
+            key = self.message_key(message)
             padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
                 ciphertext, message_ad(conversation_id, sender["id"]), nonce, key
             )
@@ -361,6 +356,20 @@ class E2EClient:
             str(body["sent_at"]),
         )
 
+    def message_key(self, message: dict[str, Any]) -> bytes:
+        """The message key sealed to this device in the envelope, or else the one another
+        device of the account gave it (`history_key`). CryptoError when it does not open; the
+        caller has checked the envelope's signature, and a wrong key only fails the AEAD."""
+        mine = [k["sealed_key"] for k in message["keys"] if k["device_id"] == self.device_id]
+        sealed = mine[0] if mine else message.get("history_key")
+        if not sealed:
+            raise E2EError(f"message {message['id']}: not sealed to this device")
+        return bytes(
+            sodium.crypto_box_seal_open(
+                unb64(sealed), bytes(self.agreement.public_key), bytes(self.agreement)
+            )
+        )
+
     def inbox(self, *, ack: bool = True) -> list[Received]:
         """What is queued for this device, opened; acknowledged unless `ack` is False."""
         found = self.call("GET", f"{E2E}/devices/{self.device_id}/inbox", params={"limit": 100})
@@ -373,10 +382,60 @@ class E2EClient:
             )
         return opened
 
-    def history(self, conversation_id: str, limit: int = 40) -> list[dict[str, Any]]:
+    def history(
+        self, conversation_id: str, limit: int = 40, max_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A page of the conversation, newest first, with this device's `history_key`s."""
+        params: dict[str, Any] = {"limit": limit}
+        if self.device_id is not None:
+            params["device_id"] = self.device_id
+        if max_id is not None:
+            params["max_id"] = max_id
         found: list[dict[str, Any]] = self.call(
-            "GET", f"{E2E}/conversations/{conversation_id}/messages", params={"limit": limit}
+            "GET", f"{E2E}/conversations/{conversation_id}/messages", params=params
         )
+        return found
+
+    # -- history on a new device -------------------------------------------------------------
+
+    def give_history(self, new_device_id: str, batch: int = 500) -> int:
+        """Give another device of this account every past message this one can open: each
+        message key re-sealed to that device's agreement key (whose record is verified first),
+        posted in batches. Messages that do not verify or open are left out. How many given."""
+        assert self.device_id is not None
+        target = [d for d in self.account_devices(self.account_id) if d["id"] == new_device_id]
+        if not target:
+            raise E2EError(f"device {new_device_id} is not an active device of this account")
+        agreement = unb64(target[0]["agreement_key"])
+        keys: list[dict[str, str]] = []
+        for convo in self.all_conversations():
+            max_id = None
+            while page := self.history(convo["id"], limit=40, max_id=max_id):
+                for message in page:
+                    try:
+                        self.open(message)  # signature checked, the key opens the text
+                        key = self.message_key(message)
+                    except (E2EError, CryptoError):
+                        continue
+                    sealed = sodium.crypto_box_seal(key, agreement)
+                    keys.append({"message_id": message["id"], "sealed_key": b64(sealed)})
+                max_id = page[-1]["id"]
+        stored = 0
+        for at in range(0, len(keys), batch):
+            done = self.call(
+                "POST",
+                f"{E2E}/devices/{new_device_id}/history",
+                json={"from_device_id": self.device_id, "keys": keys[at : at + batch]},
+            )
+            stored += int(done["stored"])
+        return stored
+
+    def all_conversations(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 40}
+        while page := self.call("GET", f"{E2E}/conversations", params=params):
+            found += page
+            params["max_id"] = page[-1]["last_message_id"] or page[-1]["id"]
         return found
 
     # -- safety numbers ----------------------------------------------------------------------

@@ -5,7 +5,9 @@ ones included), `DELETE /devices/{id}` (revoke), `GET /accounts/{id}/devices` (a
 active devices). Conversations: `POST /conversations`, `GET /conversations`,
 `GET /conversations/{id}`, `GET /conversations/{id}/devices` (what a message must be sealed
 to). Messages: `POST /conversations/{id}/messages`, `GET /conversations/{id}/messages`
-(history, Mastodon paging), `GET /devices/{id}/inbox` and `POST /devices/{id}/inbox/ack`.
+(history, Mastodon paging; `device_id`: the reading device, for its `history_key`s),
+`GET /devices/{id}/inbox` and `POST /devices/{id}/inbox/ack`. History on a new device:
+`POST /devices/{id}/history` (message keys re-sealed to it by another device of yours).
 
 Reads need `read:statuses`, writes `write:conversations`, like Mastodon's conversations.
 JSON bodies; binary values in standard base64, ids as decimal strings. The web app's pages call
@@ -32,9 +34,9 @@ from parvis.api.serializers import account_json, ts
 from parvis.config import Settings
 from parvis.domain import messaging as e2e
 from parvis.domain.ids import parse_id
-from parvis.domain.messaging import Device, Message
 from parvis.services import e2e_federation, messaging
 from parvis.services.context import Work
+from parvis.services.e2e_json import device_json, message_json
 from parvis.services.messaging import ConversationView, MessagePage
 
 router = APIRouter(tags=["e2e messages"], responses=ERRORS)
@@ -103,10 +105,19 @@ class MessageOut(_Open):
     keys: list[SealedKey]
     signature: str
     sender_device: DeviceOut | None
+    history_key: str | None = Field(
+        None,
+        description="The message key re-sealed to the reading device by another device of the "
+        "account (History on a new device); open it when `keys` has none for this device",
+    )
 
 
 class Acknowledged(_Open):
     acknowledged: int
+
+
+class HistoryGiven(_Open):
+    stored: int
 
 
 class DeviceForm(BaseModel):
@@ -143,22 +154,19 @@ class AckForm(BaseModel):
     up_to_id: Id
 
 
+class HistoryKeyForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    message_id: Id
+    sealed_key: str = Field(..., max_length=200, description="The message key, sealed to it")
+
+
+class HistoryForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    from_device_id: Id = Field(..., description="Your device that opened these messages")
+    keys: list[HistoryKeyForm] = Field(..., max_length=e2e.MAX_HISTORY_KEYS)
+
+
 # -- JSON --------------------------------------------------------------------------------------
-
-
-def device_json(d: Device, *, own: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": str(d.id),
-        "account_id": str(d.account_id),
-        "identity_key": e2e.b64(d.identity_key),
-        "agreement_key": e2e.b64(d.agreement_key),
-        "created_at": int(d.created_at.timestamp()),
-        "signature": e2e.b64(d.signature),
-        "revoked_at": ts(d.revoked_at),
-    }
-    if own:
-        out["label"] = d.label
-    return out
 
 
 def conversation_json(view: ConversationView, settings: Settings) -> dict[str, Any]:
@@ -171,24 +179,11 @@ def conversation_json(view: ConversationView, settings: Settings) -> dict[str, A
     }
 
 
-def message_json(m: Message, sender: Device | None) -> dict[str, Any]:
-    env = m.envelope
-    return {
-        "id": str(m.id),
-        "conversation_id": str(m.conversation_id),
-        "sender_account_id": str(m.sender_account_id),
-        "sender_device_id": str(m.sender_device_id),
-        "created_at": ts(m.created_at),
-        "nonce": e2e.b64(env.nonce),
-        "ciphertext": e2e.b64(env.ciphertext),
-        "keys": [{"device_id": str(d), "sealed_key": e2e.b64(k)} for d, k in env.keys],
-        "signature": e2e.b64(env.signature),
-        "sender_device": device_json(sender) if sender else None,
-    }
-
-
 def _messages(page: MessagePage) -> list[dict[str, Any]]:
-    return [message_json(m, page.devices.get(m.sender_device_id)) for m in page.messages]
+    return [
+        message_json(m, page.devices.get(m.sender_device_id), page.history_keys.get(m.id))
+        for m in page.messages
+    ]
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -401,13 +396,25 @@ async def send_message(
 
 @router.get(f"{BASE}/conversations/{{id}}/messages", response_model=list[MessageOut])
 def conversation_messages(
-    id: str, request: Request, rt: RuntimeDep, token: SessionOrTokenDep, page: PageDep
+    id: str,
+    request: Request,
+    rt: RuntimeDep,
+    token: SessionOrTokenDep,
+    page: PageDep,
+    device_id: Annotated[
+        str | None, Query(description="Your device reading: gives its `history_key`s")
+    ] = None,
 ) -> Response:
     """A conversation's messages, newest first (Mastodon paging by message id)."""
+    reader = None
+    if device_id is not None:
+        reader = parse_id(device_id)
+        if reader is None:
+            raise ApiError(422, "Validation failed: device_id: must be a numeric id")
 
     def run(work: Work) -> tuple[list[dict[str, Any]], dict[str, str]]:
         me = auth.user(work, token, READ)
-        found = messaging.history(work, me.account_id, path_id(id), page)
+        found = messaging.history(work, me.account_id, path_id(id), page, reader)
         ids = [m.id for m in found.messages]
         return _messages(found), link_header(
             request, ids[0] if ids else None, ids[-1] if ids else None
@@ -452,5 +459,33 @@ async def acknowledge(
     def run(work: Work) -> dict[str, int]:
         me = auth.user(work, token, WRITE)
         return {"acknowledged": messaging.acknowledge(work, me.account_id, device_id, up_to)}
+
+    return json_response(await in_thread(rt.write, run))
+
+
+@router.post(
+    f"{BASE}/devices/{{id}}/history",
+    response_model=HistoryGiven,
+    openapi_extra=body_schema(HistoryForm),
+)
+async def give_history(
+    id: str, request: Request, rt: RuntimeDep, token: SessionOrTokenDep
+) -> Response:
+    """Give one of your devices the history it could not read: the keys of messages that
+    `from_device_id` (another device of yours) opened, each re-sealed to this device (at most
+    500 a request; all or nothing). The messages then carry them as `history_key`."""
+    device_id = path_id(id)
+    form = validate(HistoryForm, await _form(request))
+
+    def run(work: Work) -> dict[str, int]:
+        me = auth.user(work, token, WRITE)
+        stored = messaging.give_history(
+            work,
+            me.account_id,
+            device_id,
+            from_device_id=str(form.from_device_id),
+            keys=[(str(k.message_id), k.sealed_key) for k in form.keys],
+        )
+        return {"stored": stored}
 
     return json_response(await in_thread(rt.write, run))

@@ -32,6 +32,7 @@ MAX_PARTICIPANTS = 32
 MAX_DEVICES = 10  # active devices per account
 MAX_KEYS = MAX_PARTICIPANTS * MAX_DEVICES
 MAX_LABEL = 64
+MAX_HISTORY_KEYS = 500  # message keys given to a new device in one request
 CLOCK_AHEAD = timedelta(minutes=10)  # a device record's created_at, against the server clock
 RECORD_MAX_AGE = timedelta(days=1)
 

@@ -36,7 +36,7 @@ from parvis.domain import messaging as e2e
 from parvis.domain.errors import Conflict
 from parvis.domain.ids import parse_id
 from parvis.domain.models import Account, Status
-from parvis.services import authority, export
+from parvis.services import authority, e2e_json, export
 from parvis.services.context import Work
 from parvis.storage.export import ExportStore
 
@@ -118,7 +118,7 @@ def _subscriber(work: Work, account: Account) -> dict[str, Any]:
         "display_name": account.display_name,
         "email": user.email if user else None,
         "role": user.role if user else None,
-        "created_at": export.ts(account.created_at),
+        "created_at": e2e_json.ts(account.created_at),
         "suspended": account.suspended,
         "statuses_count": account.statuses_count,
         "followers_count": account.followers_count,
@@ -145,8 +145,8 @@ def _messaging(work: Work, account: Account) -> dict[str, Any]:
             "id": str(d.id),
             "identity_key": e2e.b64(d.identity_key),
             "agreement_key": e2e.b64(d.agreement_key),
-            "created_at": export.ts(d.created_at),
-            "revoked_at": export.ts(d.revoked_at),
+            "created_at": e2e_json.ts(d.created_at),
+            "revoked_at": e2e_json.ts(d.revoked_at),
         }
         for d in work.store.messaging.devices_of([account.id], active=False)
     ]
@@ -159,7 +159,7 @@ def _messaging(work: Work, account: Account) -> dict[str, Any]:
         conversations.append(
             {
                 "id": str(cid),
-                "created_at": export.ts(convo.created_at),
+                "created_at": e2e_json.ts(convo.created_at),
                 "participants": [
                     export.full_acct(work, people[a]) for a in convo.participant_ids if a in people
                 ],
@@ -218,7 +218,7 @@ def assemble(work: Work, order: authority.Order) -> tuple[bytes, str]:
                     "member_state": order.member_state,
                     "reference": order.reference,
                     "legal_basis": order.legal_basis,
-                    "received_at": export.ts(order.received_at),
+                    "received_at": e2e_json.ts(order.received_at),
                     "items": list(order.items),
                 }
             ),

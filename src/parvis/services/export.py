@@ -24,16 +24,16 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
 
 from parvis.domain import messaging as e2e
-from parvis.domain.messaging import Device, Message
 from parvis.domain.models import Account, Status
 from parvis.services import accounts, archive, messaging
 from parvis.services.context import Work
+from parvis.services.e2e_json import device_json, message_json, ts
 from parvis.services.media import Files
 from parvis.services.timelines import Paging, account_statuses, by_marks
 from parvis.storage.export import SECTIONS, ExportStore
@@ -257,14 +257,6 @@ FILES: dict[str, str] = {
 _JSON_TEXT = {"options", "params", "weights", "reasons", "sources", "tags", "poll_options"}
 
 
-def ts(moment: datetime | None) -> str | None:
-    """The timestamps of the API (UTC, milliseconds, Z)."""
-    if moment is None:
-        return None
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def plain(row: dict[str, Any], domain: str) -> dict[str, Any]:
     """A row of `storage/export.py` as JSON values: accounts as user@domain (and their URI),
     times in ISO 8601, JSON columns parsed."""
@@ -303,40 +295,6 @@ def _one(rows: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
     """A section of one row at most (settings): the row, or None."""
     found = list(rows)
     return found[0] if found else None
-
-
-def device_json(d: Device, *, own: bool = False) -> dict[str, Any]:
-    """A device's public record, as `GET /api/parvis/v1/e2e/devices` gives it."""
-    out: dict[str, Any] = {
-        "id": str(d.id),
-        "account_id": str(d.account_id),
-        "identity_key": e2e.b64(d.identity_key),
-        "agreement_key": e2e.b64(d.agreement_key),
-        "created_at": int(d.created_at.timestamp()),
-        "signature": e2e.b64(d.signature),
-        "revoked_at": ts(d.revoked_at),
-    }
-    if own:
-        out["label"] = d.label
-    return out
-
-
-def message_json(m: Message, sender: Device | None) -> dict[str, Any]:
-    """A message as `GET .../conversations/{id}/messages` gives it: the whole envelope and the
-    record of the device that sent it, all a device needs to verify and decrypt it."""
-    env = m.envelope
-    return {
-        "id": str(m.id),
-        "conversation_id": str(m.conversation_id),
-        "sender_account_id": str(m.sender_account_id),
-        "sender_device_id": str(m.sender_device_id),
-        "created_at": ts(m.created_at),
-        "nonce": e2e.b64(env.nonce),
-        "ciphertext": e2e.b64(env.ciphertext),
-        "keys": [{"device_id": str(d), "sealed_key": e2e.b64(k)} for d, k in env.keys],
-        "signature": e2e.b64(env.signature),
-        "sender_device": device_json(sender) if sender else None,
-    }
 
 
 def participant_json(work: Work, account: Account) -> dict[str, Any]:

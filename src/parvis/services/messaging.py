@@ -7,7 +7,7 @@ conversation) and queues for each device. The server never holds a key that open
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from parvis.domain import messaging as e2e
@@ -33,6 +33,8 @@ class ConversationView:
 class MessagePage:
     messages: list[Message]
     devices: dict[int, Device]  # the sender devices, revoked ones included
+    # message id -> its key re-sealed to the reading device by another device of the account
+    history_keys: dict[int, bytes] = field(default_factory=dict)
 
 
 # -- devices -----------------------------------------------------------------------------------
@@ -288,18 +290,31 @@ def _sealed_keys(keys: Sequence[tuple[str, str]]) -> tuple[tuple[int, bytes], ..
     return tuple(sorted(out.items()))
 
 
-def history(work: Work, account_id: int, conversation_id: int, paging: Paging) -> MessagePage:
+def history(
+    work: Work,
+    account_id: int,
+    conversation_id: int,
+    paging: Paging,
+    device_id: int | None = None,
+) -> MessagePage:
+    """A page of the conversation; with the reading device's id, the message keys given to it
+    by another device of the account (its history from before it existed)."""
     convo = _member_of(work, account_id, conversation_id)
+    reader = None
+    if device_id is not None:
+        reader = work.store.messaging.device(device_id)
+        if reader is None or reader.account_id != account_id:
+            raise Invalid("Validation failed: device_id: not a device of yours")
     found = work.store.messaging.messages(convo.id, **paging.kw())
     if paging.min_id is not None:
         found.reverse()
-    return _page(work, found)
+    return _page(work, found, reader.id if reader else None)
 
 
 def inbox(work: Work, account_id: int, device_id: int, limit: int) -> MessagePage:
     """What is queued for one of the account's devices and not yet acknowledged."""
     device = _own_device(work, account_id, device_id)
-    return _page(work, work.store.messaging.pending(device.id, limit))
+    return _page(work, work.store.messaging.pending(device.id, limit), device.id)
 
 
 def acknowledge(work: Work, account_id: int, device_id: int, up_to_id: int) -> int:
@@ -307,5 +322,62 @@ def acknowledge(work: Work, account_id: int, device_id: int, up_to_id: int) -> i
     return work.store.messaging.acknowledge(device.id, up_to_id, work.now())
 
 
-def _page(work: Work, found: list[Message]) -> MessagePage:
-    return MessagePage(found, work.store.messaging.devices(m.sender_device_id for m in found))
+def _page(work: Work, found: list[Message], reader: int | None = None) -> MessagePage:
+    store = work.store.messaging
+    given = store.history_keys(reader, (m.id for m in found)) if reader is not None else {}
+    return MessagePage(found, store.devices(m.sender_device_id for m in found), given)
+
+
+# -- history on a new device -------------------------------------------------------------------
+
+
+def give_history(
+    work: Work,
+    account_id: int,
+    device_id: int,
+    *,
+    from_device_id: str,
+    keys: Sequence[tuple[str, str]],
+) -> int:
+    """Keep message keys that one device of the account (`from_device_id`) re-sealed to
+    another (`device_id`), on the user's request: each for a message of a conversation the
+    account takes part in that the giver could open (sealed to it, or given to it before).
+    All or nothing; how many were stored. The server cannot check what a sealed key holds: a
+    wrong one only fails to decrypt, and the envelope's signature still proves the sender."""
+    store = work.store.messaging
+    target = store.device(device_id)
+    if target is None or target.account_id != account_id or not target.active:
+        raise Invalid("Validation failed: id: not an active device of yours")
+    giver_id = parse_id(from_device_id)
+    giver = store.device(giver_id) if giver_id is not None else None
+    if giver is None or giver.account_id != account_id or not giver.active:
+        raise Invalid("Validation failed: from_device_id: not an active device of yours")
+    if giver.id == target.id:
+        raise Invalid("Validation failed: from_device_id: give the history to another device")
+    if not keys:
+        raise Invalid("Validation failed: keys: give at least one message key")
+    if len(keys) > e2e.MAX_HISTORY_KEYS:
+        raise Invalid(f"Validation failed: keys: at most {e2e.MAX_HISTORY_KEYS} per request")
+    given: dict[int, bytes] = {}
+    for i, (message_id, sealed) in enumerate(keys):
+        parsed = parse_id(message_id)
+        if parsed is None:
+            raise Invalid(f"Validation failed: keys.{i}.message_id: must be a numeric id")
+        if parsed in given:
+            raise Invalid(f"Validation failed: keys.{i}.message_id: message {parsed} is twice")
+        given[parsed] = e2e.unb64(f"keys.{i}.sealed_key", sealed, size=e2e.SEALED_KEY_BYTES)
+    found = store.messages_by_id(given)
+    mine = store.taking_part(account_id, {m.conversation_id for m in found.values()})
+    held = store.history_keys(giver.id, given)  # what the giver itself was given
+    for i, mid in enumerate(given):
+        m = found.get(mid)
+        if (
+            m is None
+            or m.conversation_id not in mine
+            or (giver.id not in m.envelope.device_ids() and mid not in held)
+        ):
+            raise Invalid(
+                f"Validation failed: keys.{i}.message_id: not a message of your conversations "
+                f"that device {giver.id} can open"
+            )
+    return store.give_history(target.id, giver.id, list(given.items()), work.now())

@@ -18,6 +18,7 @@ from parvis.storage.tables import (
     e2e_conversations,
     e2e_deliveries,
     e2e_devices,
+    e2e_history_keys,
     e2e_messages,
     e2e_participants,
     e2e_remote_accounts,
@@ -139,6 +140,7 @@ class MessagingStore:
                 e2e_deliveries.c.device_id == device_id, e2e_deliveries.c.fetched_at.is_(None)
             )
         )
+        self.conn.execute(delete(e2e_history_keys).where(e2e_history_keys.c.device_id == device_id))
 
     # -- conversations ------------------------------------------------------------------------
 
@@ -304,6 +306,73 @@ class MessagingStore:
             .values(fetched_at=now)
         )
         return int(done.rowcount or 0)
+
+    # -- history given to a new device (docs/messaging.md, "History on a new device") ----------
+
+    def messages_by_id(self, ids: Iterable[int]) -> dict[int, Message]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(e2e_messages).where(e2e_messages.c.id.in_(wanted)))
+        return {r["id"]: _message(r) for r in rows.mappings()}
+
+    def taking_part(self, account_id: int, conversation_ids: Iterable[int]) -> set[int]:
+        """Those of these conversations the account is a participant of."""
+        wanted = list(set(conversation_ids))
+        if not wanted:
+            return set()
+        rows = self.conn.execute(
+            select(e2e_participants.c.conversation_id).where(
+                e2e_participants.c.account_id == account_id,
+                e2e_participants.c.conversation_id.in_(wanted),
+            )
+        )
+        return {cid for (cid,) in rows}
+
+    def history_keys(self, device_id: int, message_ids: Iterable[int]) -> dict[int, bytes]:
+        """The message keys given to the device for these messages (message id -> sealed key)."""
+        wanted = list(set(message_ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(e2e_history_keys.c.message_id, e2e_history_keys.c.sealed_key).where(
+                e2e_history_keys.c.device_id == device_id,
+                e2e_history_keys.c.message_id.in_(wanted),
+            )
+        )
+        return {mid: bytes(sealed) for mid, sealed in rows}
+
+    def give_history(
+        self,
+        device_id: int,
+        given_by_device_id: int,
+        keys: Sequence[tuple[int, bytes]],
+        now: datetime,
+    ) -> int:
+        """Store message keys re-sealed to the device; a key given again replaces the old one
+        (the giver may have fixed a bad one). How many were stored."""
+        if not keys:
+            return 0
+        self.conn.execute(
+            delete(e2e_history_keys).where(
+                e2e_history_keys.c.device_id == device_id,
+                e2e_history_keys.c.message_id.in_([m for m, _ in keys]),
+            )
+        )
+        self.conn.execute(
+            insert(e2e_history_keys),
+            [
+                {
+                    "device_id": device_id,
+                    "message_id": message_id,
+                    "sealed_key": sealed,
+                    "given_by_device_id": given_by_device_id,
+                    "created_at": now,
+                }
+                for message_id, sealed in keys
+            ],
+        )
+        return len(keys)
 
     # -- between servers (services/e2e_federation.py) -----------------------------------------
 

@@ -1434,6 +1434,26 @@ e2e_deliveries = Table(
 )
 Index("ix_e2e_deliveries_message_id", e2e_deliveries.c.message_id)
 
+# (0019) A message key re-sealed by an old device of the account to a newer one, on the user's
+# request ("Give my history to this device"), so that the new device can open messages sent
+# before it existed; the envelope and its signature are untouched (docs/messaging.md).
+e2e_history_keys = Table(
+    "e2e_history_keys",
+    metadata,
+    Column("device_id", ID, ForeignKey("e2e_devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("message_id", ID, ForeignKey("e2e_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("sealed_key", LargeBinary(80), nullable=False),
+    Column(
+        "given_by_device_id",
+        ID,
+        ForeignKey("e2e_devices.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_e2e_history_keys_message_id", e2e_history_keys.c.message_id)
+
 
 # -- 0017 end-to-end encrypted messages between servers ----------------------------------------
 

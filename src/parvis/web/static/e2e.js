@@ -335,9 +335,25 @@ export function seal(mine, conversationId, text, devices) {
 
 // One message, verified then decrypted: { status: "ok", text, sentAt } or { status } one of
 // "tampered" (a signature that does not verify, or that does not decrypt: never shown),
-// "unreadable" (not sealed to this device), "replay" (a nonce seen with another message).
-// `identityOf(accountId)` gives the uri for the sender account.
+// "unreadable" (not sealed to this device, nor given to it), "replay" (a nonce seen with
+// another message). `identityOf(accountId)` gives the uri for the sender account.
 export async function open(me, mine, message, uriOf) {
+  const result = await openKey(me, mine, message, uriOf);
+  if (result.key) sodium.memzero(result.key);
+  delete result.key;
+  return result;
+}
+
+// The sealed message key for this device: its own in the envelope, or else the one another
+// device of the account gave it (`history_key`, History on a new device); null when none.
+function sealedKey(mine, keys, message) {
+  const own = keys.find(([id]) => id === mine.deviceId);
+  if (own) return own[1];
+  return message.history_key ? unb64(message.history_key) : null;
+}
+
+// What open() finds, with the message key when the message opened (`key`, to be wiped).
+async function openKey(me, mine, message, uriOf) {
   const sender = message.sender_device;
   if (!sender || sender.id !== message.sender_device_id) return { status: "tampered" };
   const identity = verifyRecord(await uriOf(message.sender_account_id), sender);
@@ -360,11 +376,16 @@ export async function open(me, mine, message, uriOf) {
     good = false;
   }
   if (!good) return { status: "tampered" };
-  const own = keys.find(([id]) => id === mine.deviceId);
-  if (!own) return { status: "unreadable", identity };
-  let body;
+  let sealed;
   try {
-    const key = sodium.crypto_box_seal_open(own[1], mine.agreementPublic, mine.agreementSecret);
+    sealed = sealedKey(mine, keys, message);
+  } catch (_) {
+    return { status: "tampered" }; // a history_key that is not base64
+  }
+  if (!sealed) return { status: "unreadable", identity };
+  let body, key;
+  try {
+    key = sodium.crypto_box_seal_open(sealed, mine.agreementPublic, mine.agreementSecret);
     const padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
       null, ciphertext, messageAd(conversationId, sender.id), nonce, key,
     );
@@ -376,5 +397,16 @@ export async function open(me, mine, message, uriOf) {
   const first = await store.get(seenKey);
   if (first && first !== message.id) return { status: "replay" };
   if (!first) await store.put(seenKey, message.id);
-  return { status: "ok", text: String(body.text), sentAt: String(body.sent_at || ""), identity };
+  return { status: "ok", text: String(body.text), sentAt: String(body.sent_at || ""), identity, key };
+}
+
+// History on a new device: the message's key re-sealed to another device's agreement key
+// (base64), when this device can open the message (signature verified, text decrypted);
+// otherwise null. The envelope is untouched: the new device checks the same signature.
+export async function reseal(me, mine, message, uriOf, agreementKey) {
+  const result = await openKey(me, mine, message, uriOf);
+  if (result.status !== "ok") return null;
+  const sealed = sodium.crypto_box_seal(result.key, agreementKey);
+  sodium.memzero(result.key);
+  return b64(sealed);
 }

@@ -267,7 +267,7 @@ function conversationPage(mine) {
   }
 
   async function loadPage(maxId) {
-    const query = `limit=40${maxId ? "&max_id=" + maxId : ""}`;
+    const query = `limit=40&device_id=${mine.deviceId}${maxId ? "&max_id=" + maxId : ""}`;
     const { data } = await call("GET", `conversations/${conversationId}/messages?${query}`);
     for (const m of [...data].reverse()) await openAndRender(m, false);
     if (data.length) oldest = data[data.length - 1].id;
@@ -356,6 +356,14 @@ function devicesPage(mine) {
     const badge = row && row.querySelector("[data-this-device]");
     if (badge) badge.hidden = false;
   }
+  if (mine) {
+    for (const button of root.querySelectorAll("[data-e2e-give]")) {
+      const target = button.closest("[data-device-id]").dataset.deviceId;
+      if (target === mine.deviceId) continue;
+      button.hidden = false;
+      button.addEventListener("click", () => giveHistory(mine, target, button));
+    }
+  }
   forget.addEventListener("click", async () => {
     if (!window.confirm(S.sForgetConfirm)) return;
     forget.disabled = true;
@@ -367,6 +375,40 @@ function devicesPage(mine) {
       forget.disabled = false;
     }
   });
+}
+
+// History on a new device, on the user's request: every message this browser can open, its key
+// re-sealed to the other device (whose record must verify for this account), posted in batches.
+async function giveHistory(mine, target, button) {
+  if (!window.confirm(S.sGiveConfirm)) return;
+  button.disabled = true;
+  status(S.sGiving);
+  try {
+    const { data } = await call("GET", "devices");
+    const device = data.find((d) => d.id === target && !d.revoked_at);
+    if (!device || !e2e.verifyRecord(me.uri, device)) throw new Error(S.sGiveUnverified);
+    const agreement = e2e.unb64(device.agreement_key);
+    const keys = [];
+    for (const c of await everyPage("conversations")) {
+      const accounts = new Map(c.participants.map((a) => [a.id, a]));
+      const uriOf = async (id) => (accounts.get(id) || {}).uri || "";
+      for (const m of await everyPage(`conversations/${c.id}/messages?device_id=${mine.deviceId}`)) {
+        const sealed = await e2e.reseal(me, mine, m, uriOf, agreement);
+        if (sealed) keys.push({ message_id: m.id, sealed_key: sealed });
+      }
+    }
+    let count = 0;
+    for (let at = 0; at < keys.length; at += 500) {
+      const batch = keys.slice(at, at + 500);
+      const { data: done } = await call("POST", `devices/${target}/history`, { from_device_id: mine.deviceId, keys: batch });
+      count += done.stored;
+    }
+    status(fill(S.sGiven, { count }));
+  } catch (error) {
+    status(fill(S.sGiveFailed, { error: reason(error) }));
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // -- Settings → Export: what this device can read, decrypted, as a JSON file ------------------
@@ -421,7 +463,7 @@ async function decryptAll(mine) {
   for (const c of conversations) {
     const accounts = new Map(c.participants.map((a) => [a.id, a]));
     const uriOf = async (id) => (accounts.get(id) || {}).uri || "";
-    const messages = await everyPage(`conversations/${c.id}/messages`);
+    const messages = await everyPage(`conversations/${c.id}/messages?device_id=${mine.deviceId}`);
     const entries = [];
     for (const m of messages.reverse()) {
       const result = await e2e.open(me, mine, m, uriOf);
