@@ -5,20 +5,25 @@ publicly, and the appellant is told, with the out-of-court bodies they may still
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from parvis.domain import moderation as vocab
 from parvis.domain.errors import Forbidden, Invalid, NotFound
 from parvis.domain.ids import new_id
-from parvis.services import accounts, cases, moderation, notices, restrictions, transparency_log
+from parvis.services import (
+    accounts,
+    cases,
+    moderation,
+    notices,
+    restrictions,
+    tickets,
+    transparency_log,
+)
 from parvis.services.context import Work
 from parvis.storage.moderation import AppealRow, DecisionRow
 
 MAX_TEXT = 5000
 OUTCOMES = ("upheld", "reversed")
-TICKET_TTL = timedelta(hours=1)
 
 
 def _decision(work: Work, decision_id: int) -> DecisionRow:
@@ -172,11 +177,6 @@ def decide(
 # the decisions about it.
 
 
-def _ticket_mac(work: Work, payload: str) -> str:
-    key = work.settings.signing_key()
-    return hmac.new(key, b"appeal-ticket:" + payload.encode(), hashlib.sha256).hexdigest()
-
-
 def suspended_ticket(work: Work, login: str, password: str) -> tuple[str, DecisionRow] | None:
     """For a suspended account's right credentials: a ticket and the suspension in force (the
     latest); None when the account is not suspended by a decision."""
@@ -191,18 +191,9 @@ def suspended_ticket(work: Work, login: str, password: str) -> tuple[str, Decisi
     ]
     if not found:
         return None
-    payload = f"{user.account_id}.{int((work.now() + TICKET_TTL).timestamp())}"
-    return f"{payload}.{_ticket_mac(work, payload)}", found[-1]
+    return tickets.issue(work, "appeal", user.account_id), found[-1]
 
 
 def ticket_account(work: Work, ticket: str) -> int | None:
     """The account a ticket was given to, while it is valid."""
-    account, _, rest = ticket.partition(".")
-    expires, _, mac = rest.partition(".")
-    if not (account.isdigit() and expires.isdigit() and len(mac) == 64):
-        return None
-    if not hmac.compare_digest(mac, _ticket_mac(work, f"{account}.{expires}")):
-        return None
-    if int(expires) < work.now().timestamp():
-        return None
-    return int(account)
+    return tickets.account_of(work, "appeal", ticket)

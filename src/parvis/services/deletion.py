@@ -34,19 +34,16 @@ A remote account whose server sent `Delete` of it is erased the same way
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 
 from parvis.domain.activitypub import render
 from parvis.domain.erasure import name_digest
 from parvis.domain.errors import Invalid, NotFound
 from parvis.domain.models import Account
-from parvis.services import accounts, actors, oauth, outbox, posting, restrictions
+from parvis.services import accounts, actors, oauth, outbox, posting, restrictions, tickets
 from parvis.services.context import Work
 from parvis.services.media import Files
 
-TICKET_TTL = timedelta(hours=1)
 ACCOUNTS_PER_RUN = 5  # erasures started by one run of the job
 TOMBSTONES_PER_RUN = 50  # erasures carried on by one run
 STATUS_BATCH = 200  # posts removed per erasure and run
@@ -132,11 +129,6 @@ def _local(work: Work, username: str) -> Account:
 # -- the web's way back in -------------------------------------------------------------------
 
 
-def _ticket_mac(work: Work, payload: str) -> str:
-    key = work.settings.signing_key()
-    return hmac.new(key, b"deletion-ticket:" + payload.encode(), hashlib.sha256).hexdigest()
-
-
 def closed_ticket(work: Work, login: str, password: str) -> tuple[str, datetime] | None:
     """For the right credentials of an account whose deletion is pending: a ticket (one hour)
     that lets it cancel, and when it will be erased; None when none is pending."""
@@ -148,21 +140,12 @@ def closed_ticket(work: Work, login: str, password: str) -> tuple[str, datetime]
 
 
 def ticket_for(work: Work, account_id: int) -> str:
-    payload = f"{account_id}.{int((work.now() + TICKET_TTL).timestamp())}"
-    return f"{payload}.{_ticket_mac(work, payload)}"
+    return tickets.issue(work, "deletion", account_id)
 
 
 def ticket_account(work: Work, ticket: str) -> int | None:
     """The account a ticket was given to, while it is valid."""
-    account, _, rest = ticket.partition(".")
-    expires, _, mac = rest.partition(".")
-    if not (account.isdigit() and expires.isdigit() and len(mac) == 64):
-        return None
-    if not hmac.compare_digest(mac, _ticket_mac(work, f"{account}.{expires}")):
-        return None
-    if int(expires) < work.now().timestamp():
-        return None
-    return int(account)
+    return tickets.account_of(work, "deletion", ticket)
 
 
 # -- erasing -------------------------------------------------------------------------------------
